@@ -1,0 +1,6 @@
+//! The WhatsApp Web multi-device protocol, pure.
+//!
+//! Everything the client and the simulator say on the wire goes through this crate: the binary
+//! node codec, the Noise handshake and transport cipher, the protobuf messages, XEdDSA and the
+//! pairing crypto. It knows nothing of tokio, sockets, clocks or files, so every function here
+//! is deterministic given its inputs and can be tested without I/O.

@@ -1,0 +1,2 @@
+//! The desktop shell.
+pub fn run() {}
