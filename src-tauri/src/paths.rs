@@ -1,0 +1,104 @@
+//! Where Herald keeps its data, and how this launch was asked to run.
+
+use std::path::PathBuf;
+
+/// How the app was launched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LaunchOptions {
+    /// `--demo`: run against the built-in simulator, with data kept apart from the real account.
+    pub demo: bool,
+    /// `HERALD_DATA_DIR`: an explicit data folder (tests and portable installs use it).
+    pub data_dir: Option<PathBuf>,
+}
+
+impl LaunchOptions {
+    /// Reads the command line and the environment of this process.
+    pub fn from_env_and_args() -> Self {
+        Self::parse(
+            std::env::args().skip(1),
+            std::env::var_os("HERALD_DATA_DIR").map(PathBuf::from),
+        )
+    }
+
+    fn parse(args: impl Iterator<Item = String>, data_dir: Option<PathBuf>) -> Self {
+        let demo = args.into_iter().any(|a| a == "--demo");
+        Self {
+            demo,
+            data_dir: data_dir.filter(|d| !d.as_os_str().is_empty()),
+        }
+    }
+}
+
+/// Why no data folder could be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum PathError {
+    /// The platform reports no per-user data folder (no home directory).
+    #[error("no per-user data folder is known on this system; set HERALD_DATA_DIR")]
+    NoDataDir,
+    /// The folder exists as something else or cannot be created.
+    #[error("cannot create the data folder {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The data folder for this launch, created if missing: the platform's per-user data folder
+/// (`~/.local/share/herald`, `~/Library/Application Support/herald`, `%APPDATA%\herald`) or
+/// `HERALD_DATA_DIR`; demo mode uses its `demo` subfolder so it never touches the real account.
+pub fn data_dir(options: &LaunchOptions) -> Result<PathBuf, PathError> {
+    let base = match &options.data_dir {
+        Some(dir) => dir.clone(),
+        None => dirs::data_dir().ok_or(PathError::NoDataDir)?.join("herald"),
+    };
+    let dir = if options.demo { base.join("demo") } else { base };
+    std::fs::create_dir_all(&dir).map_err(|source| PathError::Create {
+        path: dir.clone(),
+        source,
+    })?;
+    Ok(dir)
+}
+
+/// The single-instance identity: one running Herald per data folder kind, so a demo can run
+/// beside the real app but two real instances never share (and fight over) one session.
+pub fn instance_id(options: &LaunchOptions) -> &'static str {
+    if options.demo {
+        "dev.herald.desktop.demo"
+    } else {
+        "dev.herald.desktop"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter().map(|s| s.to_string()).collect::<Vec<_>>().into_iter()
+    }
+
+    #[test]
+    fn demo_flag_and_data_dir_override() {
+        let o = LaunchOptions::parse(args(&["--demo"]), Some("/x".into()));
+        assert!(o.demo);
+        assert_eq!(o.data_dir, Some(PathBuf::from("/x")));
+        let o = LaunchOptions::parse(args(&[]), Some("".into()));
+        assert!(!o.demo);
+        assert_eq!(o.data_dir, None, "an empty HERALD_DATA_DIR means unset");
+    }
+
+    #[test]
+    fn demo_data_lives_apart() {
+        let tmp = std::env::temp_dir().join(format!("herald-paths-{}", std::process::id()));
+        let real = data_dir(&LaunchOptions { demo: false, data_dir: Some(tmp.clone()) }).unwrap();
+        let demo = data_dir(&LaunchOptions { demo: true, data_dir: Some(tmp.clone()) }).unwrap();
+        assert_eq!(real, tmp);
+        assert_eq!(demo, tmp.join("demo"));
+        assert!(demo.is_dir());
+        assert_ne!(
+            instance_id(&LaunchOptions { demo: true, data_dir: None }),
+            instance_id(&LaunchOptions::default())
+        );
+        std::fs::remove_dir_all(tmp).unwrap();
+    }
+}

@@ -1,0 +1,154 @@
+//! The tray icon: one per connection state, the state as the icon's label (tooltips do nothing
+//! on Linux) and as a disabled first menu line, and Open / Quit.
+//!
+//! The tray is optional. On Linux it needs a dynamically loaded appindicator library, whose
+//! absence makes the tray crate panic, and a tray host (a StatusNotifierWatcher) to display
+//! it; the app must keep working without either.
+
+use serde::Serialize;
+use tauri::image::Image;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::state::{ConnectionView, TrayPresence};
+use crate::window;
+
+/// The tray icon's stable id.
+pub const TRAY_ID: &str = "herald";
+
+/// The four icons, one per kind of state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TrayStatus {
+    Online,
+    Connecting,
+    NeedsAttention,
+    Offline,
+}
+
+impl TrayStatus {
+    fn icon_png(self) -> &'static [u8] {
+        match self {
+            TrayStatus::Online => include_bytes!("../../icons/tray-online.png"),
+            TrayStatus::Connecting => include_bytes!("../../icons/tray-connecting.png"),
+            TrayStatus::NeedsAttention => include_bytes!("../../icons/tray-attention.png"),
+            TrayStatus::Offline => include_bytes!("../../icons/tray-offline.png"),
+        }
+    }
+}
+
+/// The label next to the icon and atop the menu.
+pub fn label(view: &ConnectionView) -> String {
+    format!("Herald: {}", view.label)
+}
+
+/// Creates the tray icon for the current state and reports whether the user can see it.
+pub fn create<R: Runtime>(app: &AppHandle<R>) -> TrayPresence {
+    let view = app.state::<crate::AppState>().connection();
+    // The tray crate panics when the appindicator library cannot be loaded. Catch that, and
+    // log its message ourselves instead of letting the default hook print a backtrace.
+    let message = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = message.clone();
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(mut m) = sink.lock() {
+            *m = info.to_string();
+        }
+    }));
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(app, &view)));
+    std::panic::set_hook(previous_hook);
+    match built {
+        Ok(Ok(())) => {
+            if host_present() {
+                tracing::info!("tray icon created");
+                TrayPresence::Shown
+            } else {
+                tracing::info!("tray icon created, but no tray host is running to show it");
+                TrayPresence::Hidden
+            }
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "no tray icon; closing the window will quit");
+            TrayPresence::Missing
+        }
+        Err(_) => {
+            let why = message.lock().map(|m| m.clone()).unwrap_or_default();
+            tracing::warn!(
+                reason = %why.lines().take(2).collect::<Vec<_>>().join(" "),
+                "the tray library is missing; no tray icon, closing the window will quit"
+            );
+            TrayPresence::Missing
+        }
+    }
+}
+
+fn build<R: Runtime>(app: &AppHandle<R>, view: &ConnectionView) -> tauri::Result<()> {
+    TrayIconBuilder::with_id(TRAY_ID)
+        .icon(Image::from_bytes(view.tray.icon_png())?)
+        .title(label(view))
+        .tooltip(label(view))
+        .menu(&menu(app, view)?)
+        .show_menu_on_left_click(true)
+        .on_menu_event(|app, event| match event.id.as_ref() {
+            "open" => window::show_main(app),
+            "quit" => app.exit(0),
+            _ => {}
+        })
+        .build(app)?;
+    Ok(())
+}
+
+fn menu<R: Runtime>(app: &AppHandle<R>, view: &ConnectionView) -> tauri::Result<Menu<R>> {
+    let status = MenuItem::with_id(app, "status", label(view), false, None::<&str>)?;
+    let separator = PredefinedMenuItem::separator(app)?;
+    let open = MenuItem::with_id(app, "open", "Open Herald", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    Menu::with_items(app, &[&status, &separator, &open, &quit])
+}
+
+/// Shows a new state on the tray: icon, label and the menu's status line.
+pub fn show_state<R: Runtime>(app: &AppHandle<R>, view: &ConnectionView) {
+    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+        return;
+    };
+    let result = (|| -> tauri::Result<()> {
+        tray.set_icon(Some(Image::from_bytes(view.tray.icon_png())?))?;
+        tray.set_title(Some(label(view)))?;
+        tray.set_tooltip(Some(label(view)))?;
+        tray.set_menu(Some(menu(app, view)?))?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "the tray could not show the new state");
+    }
+}
+
+/// Whether something will display the icon. Only Linux can lack a tray host.
+#[cfg(target_os = "linux")]
+fn host_present() -> bool {
+    use std::time::Duration;
+    let probe = async {
+        let conn = zbus::Connection::session().await?;
+        let watcher = zbus::Proxy::new(
+            &conn,
+            "org.kde.StatusNotifierWatcher",
+            "/StatusNotifierWatcher",
+            "org.kde.StatusNotifierWatcher",
+        )
+        .await?;
+        watcher
+            .get_property::<bool>("IsStatusNotifierHostRegistered")
+            .await
+            .map_err(zbus::Error::from)
+    };
+    let answer = tauri::async_runtime::block_on(async {
+        tokio::time::timeout(Duration::from_secs(2), probe).await
+    });
+    matches!(answer, Ok(Ok(true)))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn host_present() -> bool {
+    true
+}
