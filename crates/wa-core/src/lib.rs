@@ -6,3 +6,4 @@
 //! is deterministic given its inputs and can be tested without I/O.
 
 pub mod proto;
+pub mod signal;
