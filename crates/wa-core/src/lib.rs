@@ -6,3 +6,6 @@
 //! is deterministic given its inputs and can be tested without I/O.
 
 pub mod binary;
+pub mod noise;
+pub mod proto;
+pub mod signal;
