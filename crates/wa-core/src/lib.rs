@@ -5,7 +5,9 @@
 //! pairing crypto. It knows nothing of tokio, sockets, clocks or files, so every function here
 //! is deterministic given its inputs and can be tested without I/O.
 
+pub mod backoff;
 pub mod binary;
+pub mod disconnect;
 pub mod noise;
 pub mod proto;
 pub mod signal;

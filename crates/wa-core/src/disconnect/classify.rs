@@ -1,0 +1,306 @@
+//! The one decision about every close (protocol.md §8, "our policy" columns).
+
+use super::{Cause, CloseReason, Decision, EndState, Failure, StreamError, Verdict};
+
+/// Penalty after a rate limit: the next dial waits at least this long whatever the attempt.
+const RATE_LIMIT_FLOOR_SECS: u32 = 60;
+
+/// What the classifier needs to know about the episode so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClassifyContext {
+    /// A 405 already made us refresh the WhatsApp Web version in this episode.
+    pub version_refreshed: bool,
+}
+
+/// Decides what a close means and what to do.
+pub fn classify(reason: &CloseReason, ctx: ClassifyContext) -> Verdict {
+    match reason {
+        CloseReason::StreamError(e) => stream_error(e),
+        CloseReason::Failure(f) => failure(f, ctx),
+        CloseReason::ServerClosed => backoff(
+            Cause::ServerClosed,
+            None,
+            "WhatsApp closed the connection without a reason; Herald reconnects shortly.",
+        ),
+        CloseReason::Network { detail } => backoff(
+            Cause::Network,
+            None,
+            &format!("The network failed ({detail}); Herald retries when it is back."),
+        ),
+        CloseReason::ConnectTimeout => backoff(
+            Cause::ConnectTimeout,
+            None,
+            "WhatsApp did not answer in time; Herald retries shortly.",
+        ),
+        CloseReason::Handshake { detail } => backoff(
+            Cause::Handshake,
+            None,
+            &format!("The secure handshake with WhatsApp failed ({detail}); Herald retries."),
+        ),
+        CloseReason::Certificate { detail } => stop(
+            Cause::Certificate,
+            None,
+            EndState::NeedsAttention,
+            true,
+            &format!(
+                "The server did not prove it is WhatsApp ({detail}); Herald will not send \
+                 your session to it. Check your network (a proxy or captive portal?)."
+            ),
+        ),
+        CloseReason::FrameCorrupt { detail } => backoff(
+            Cause::FrameCorrupt,
+            None,
+            &format!("Herald received data it could not read ({detail}) and reconnects."),
+        ),
+        CloseReason::KeepAliveTimeout => backoff(
+            Cause::KeepAliveTimeout,
+            None,
+            "WhatsApp stopped answering keepalive pings; Herald reconnects.",
+        ),
+        CloseReason::DeadSocket => backoff(
+            Cause::DeadSocket,
+            None,
+            "The connection went silent; Herald reconnects.",
+        ),
+        CloseReason::QrExhausted => stop(
+            Cause::QrExhausted,
+            None,
+            EndState::QrExpired,
+            false,
+            "The QR codes expired before a scan; get a new code to link your phone.",
+        ),
+        CloseReason::LocalShutdown => stop(
+            Cause::Shutdown,
+            None,
+            EndState::Closed,
+            false,
+            "Herald closed the connection.",
+        ),
+        CloseReason::LocalLogout => Verdict {
+            archive_session: true,
+            ..stop(
+                Cause::UserLogout,
+                None,
+                EndState::LoggedOut,
+                false,
+                "You unlinked Herald; scan a new QR code to link it again.",
+            )
+        },
+    }
+}
+
+fn stream_error(e: &StreamError) -> Verdict {
+    match e {
+        StreamError::RestartRequired => Verdict {
+            cause: Cause::RestartRequired,
+            code: Some(515),
+            decision: Decision::ReconnectNow,
+            refresh_version: false,
+            archive_session: false,
+            notify: false,
+            advice: "WhatsApp asked for a fresh connection; Herald reconnected at once.".into(),
+        },
+        StreamError::DeviceRemoved { code } => logged_out(
+            Cause::DeviceRemoved,
+            Some(*code),
+            "Herald was unlinked from your phone; scan a new QR code to link it again.",
+        ),
+        StreamError::Replaced { code } => stop(
+            Cause::Replaced,
+            Some(code.unwrap_or(440)),
+            EndState::Replaced,
+            true,
+            "Another WhatsApp Web or Desktop took over this session; Herald stays off so the \
+             two do not fight over it. Reconnect when the other one is closed.",
+        ),
+        StreamError::ServiceUnavailable => backoff(
+            Cause::ServerRestarting,
+            Some(503),
+            "WhatsApp's server is restarting; Herald reconnects shortly.",
+        ),
+        StreamError::RateLimited => Verdict {
+            decision: Decision::Backoff {
+                at_least_secs: RATE_LIMIT_FLOOR_SECS,
+            },
+            ..backoff(
+                Cause::RateLimited,
+                Some(429),
+                "WhatsApp asked Herald to slow down; it waits at least a minute before \
+                 reconnecting.",
+            )
+        },
+        StreamError::XmlNotWellFormed => backoff(
+            Cause::BadStanza,
+            None,
+            "WhatsApp could not read something Herald sent; Herald reconnects (please report \
+             this, it is a bug).",
+        ),
+        StreamError::AckOwed { class, .. } => {
+            backoff(
+                Cause::AckOwed,
+                None,
+                &format!(
+                "WhatsApp was owed an acknowledgement{}; Herald reconnects and acknowledges it.",
+                class.as_deref().map(|c| format!(" for a {c}")).unwrap_or_default()
+            ),
+            )
+        }
+        StreamError::Other { code, text } => backoff(
+            Cause::StreamError,
+            *code,
+            &format!("WhatsApp ended the stream ({text}); Herald reconnects."),
+        ),
+    }
+}
+
+fn failure(f: &Failure, ctx: ClassifyContext) -> Verdict {
+    let code = Some(f.reason);
+    match f.reason {
+        401 => logged_out(
+            Cause::LoggedOut,
+            code,
+            "WhatsApp no longer accepts this link (logged out); scan a new QR code.",
+        ),
+        402 => stop(
+            Cause::TempBanned,
+            code,
+            EndState::TempBanned {
+                expire_secs: f.expire_secs,
+            },
+            true,
+            &ban_advice(f),
+        ),
+        403 => logged_out(
+            Cause::MainDeviceGone,
+            code,
+            "Your WhatsApp account is locked on the phone; open WhatsApp on the phone, then \
+             link Herald again.",
+        ),
+        405 if !ctx.version_refreshed => Verdict {
+            cause: Cause::ClientOutdated,
+            code,
+            decision: Decision::ReconnectNow,
+            refresh_version: true,
+            archive_session: false,
+            notify: false,
+            advice: "WhatsApp rejected this app version; Herald fetched the current one and \
+                     will retry."
+                .into(),
+        },
+        405 => stop(
+            Cause::ClientOutdated,
+            code,
+            EndState::ClientOutdated,
+            true,
+            "WhatsApp still rejects this app version after a refresh; set the current \
+             WhatsApp Web version in Settings or update Herald.",
+        ),
+        406 => logged_out(
+            Cause::Banned,
+            code,
+            "WhatsApp logged this link out (the account may be banned); check WhatsApp on \
+             your phone.",
+        ),
+        409 => needs_attention(
+            Cause::BadUserAgent,
+            code,
+            "WhatsApp rejected how Herald identifies itself; check the platform settings or \
+             update Herald.",
+        ),
+        415 => needs_attention(
+            Cause::NotFound,
+            code,
+            "WhatsApp refused the login (not found); update Herald.",
+        ),
+        418 => needs_attention(
+            Cause::ClientUnknown,
+            code,
+            "WhatsApp does not recognise this client; update Herald.",
+        ),
+        501 => needs_attention(
+            Cause::Experimental,
+            code,
+            "WhatsApp refused the login (experimental); update Herald.",
+        ),
+        500 => backoff(
+            Cause::ServerError,
+            code,
+            "WhatsApp had an internal error; Herald retries shortly.",
+        ),
+        503 => backoff(
+            Cause::ServiceUnavailable,
+            code,
+            "WhatsApp is unavailable right now; Herald retries shortly.",
+        ),
+        400 => needs_attention(
+            Cause::BadRequest,
+            code,
+            "WhatsApp rejected the login request; update Herald.",
+        ),
+        _ => needs_attention(
+            Cause::UnknownFailure,
+            code,
+            &format!(
+                "WhatsApp refused the login with an unknown reason ({}); Herald stops until \
+                 you retry.",
+                f.reason
+            ),
+        ),
+    }
+}
+
+fn ban_advice(f: &Failure) -> String {
+    let why = match f.ban_code {
+        Some(101) => " for messaging too many people who do not have you as a contact",
+        Some(102) => " because many people blocked you",
+        Some(103) => " for creating too many groups",
+        Some(104) => " for sending the same message to too many people",
+        Some(106) => " for broadcast list use",
+        _ => "",
+    };
+    let until = match f.expire_secs {
+        Some(s) if s >= 3600 => format!("; it ends in about {} h", s.div_ceil(3600)),
+        Some(s) => format!("; it ends in about {} min", s.div_ceil(60).max(1)),
+        None => String::new(),
+    };
+    format!("WhatsApp temporarily banned this account{why}{until}. Herald stays off until then.")
+}
+
+fn backoff(cause: Cause, code: Option<u16>, advice: &str) -> Verdict {
+    Verdict {
+        cause,
+        code,
+        decision: Decision::Backoff { at_least_secs: 0 },
+        refresh_version: false,
+        archive_session: false,
+        notify: false,
+        advice: advice.into(),
+    }
+}
+
+fn stop(cause: Cause, code: Option<u16>, end: EndState, notify: bool, advice: &str) -> Verdict {
+    Verdict {
+        cause,
+        code,
+        decision: Decision::Stop(end),
+        refresh_version: false,
+        archive_session: false,
+        notify,
+        advice: advice.into(),
+    }
+}
+
+fn needs_attention(cause: Cause, code: Option<u16>, advice: &str) -> Verdict {
+    stop(cause, code, EndState::NeedsAttention, true, advice)
+}
+
+fn logged_out(cause: Cause, code: Option<u16>, advice: &str) -> Verdict {
+    Verdict {
+        archive_session: true,
+        ..stop(cause, code, EndState::LoggedOut, true, advice)
+    }
+}
+
+#[cfg(test)]
+#[path = "classify_tests.rs"]
+mod tests;
