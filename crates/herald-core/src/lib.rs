@@ -1,5 +1,12 @@
 //! Herald's service layer.
 //!
-//! This crate will tie the connection engine to the app's database: the reconnect history (one
-//! row per disconnect with its cause and decision), the health snapshot, and later the message
-//! scheduler. Both the desktop shell and `herald-cli` sit on top of it.
+//! Ties the connection engine to the app's database: the reconnect history (one row per
+//! disconnect with its cause and decision), the online/offline timeline, the health snapshot,
+//! the user's settings, and when to notify. Both the desktop shell and `herald-cli` sit on top
+//! of it; the scheduler joins later.
+
+pub mod alerts;
+pub mod db;
+pub mod history;
+pub mod settings;
+pub mod timeline;

@@ -212,6 +212,32 @@ pub enum Decision {
     Stop(EndState),
 }
 
+impl Decision {
+    /// A stable key for storage and the UI: `reconnect_now`, `backoff`, or `stop:<end state>`.
+    pub fn key(&self) -> String {
+        match self {
+            Decision::ReconnectNow => "reconnect_now".into(),
+            Decision::Backoff { .. } => "backoff".into(),
+            Decision::Stop(end) => format!("stop:{}", end.key()),
+        }
+    }
+}
+
+impl EndState {
+    /// A stable snake_case key.
+    pub fn key(&self) -> &'static str {
+        match self {
+            EndState::LoggedOut => "logged_out",
+            EndState::Replaced => "replaced",
+            EndState::TempBanned { .. } => "temp_banned",
+            EndState::ClientOutdated => "client_outdated",
+            EndState::NeedsAttention => "needs_attention",
+            EndState::QrExpired => "qr_expired",
+            EndState::Closed => "closed",
+        }
+    }
+}
+
 /// Where a connection rests when it will not reconnect by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndState {

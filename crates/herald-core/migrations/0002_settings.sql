@@ -1,0 +1,5 @@
+-- The user's settings, one JSON document per key.
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

@@ -1,0 +1,258 @@
+//! The user's settings: validated as a whole, stored as one JSON document.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::db::DbError;
+
+/// What the user can change. Unknown fields in stored JSON are ignored and missing ones take
+/// their defaults, so settings survive upgrades in both directions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// Pings go out at a random interval between these two (seconds).
+    pub keepalive_min_secs: u32,
+    pub keepalive_max_secs: u32,
+    /// Connecting (socket + handshake) must finish within this.
+    pub connect_timeout_secs: u32,
+    /// A query to the server must be answered within this.
+    pub query_timeout_secs: u32,
+    /// A WhatsApp Web version to use instead of the fetched one, e.g. `2.3000.1045649367`.
+    pub version_override: Option<String>,
+    /// How Herald appears to your contacts while linked.
+    pub presence: Presence,
+    /// Start Herald when you log in to the computer.
+    pub start_at_login: bool,
+}
+
+/// Presence while linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Presence {
+    /// Appear offline, so the phone keeps getting notifications (the default).
+    Unavailable,
+    /// Appear online while Herald is connected.
+    Available,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            keepalive_min_secs: 20,
+            keepalive_max_secs: 30,
+            connect_timeout_secs: 20,
+            query_timeout_secs: 60,
+            version_override: None,
+            presence: Presence::Unavailable,
+            start_at_login: false,
+        }
+    }
+}
+
+/// A setting that cannot be saved; nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct InvalidSetting {
+    /// The field's name as the UI knows it.
+    pub field: &'static str,
+    /// What is wrong, in the user's words.
+    pub problem: String,
+}
+
+fn invalid(field: &'static str, problem: impl Into<String>) -> InvalidSetting {
+    InvalidSetting {
+        field,
+        problem: problem.into(),
+    }
+}
+
+impl Settings {
+    /// Checks every field; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        let range = |field, v: u32, lo: u32, hi: u32| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(invalid(
+                    field,
+                    format!("must be between {lo} and {hi} seconds"),
+                ))
+            }
+        };
+        range("keepaliveMinSecs", self.keepalive_min_secs, 5, 300)?;
+        range("keepaliveMaxSecs", self.keepalive_max_secs, 5, 300)?;
+        if self.keepalive_min_secs > self.keepalive_max_secs {
+            return Err(invalid(
+                "keepaliveMaxSecs",
+                "must not be shorter than the minimum interval",
+            ));
+        }
+        range("connectTimeoutSecs", self.connect_timeout_secs, 5, 120)?;
+        range("queryTimeoutSecs", self.query_timeout_secs, 5, 600)?;
+        if let Some(v) = &self.version_override {
+            parse_version(v).ok_or_else(|| {
+                invalid(
+                    "versionOverride",
+                    "must look like 2.3000.1045649367 (three numbers joined by dots)",
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The override as numbers, if set and well-formed.
+    pub fn version_override_parts(&self) -> Option<[u32; 3]> {
+        self.version_override.as_deref().and_then(parse_version)
+    }
+}
+
+/// `"2.3000.1045649367"` → `[2, 3000, 1045649367]`.
+pub fn parse_version(text: &str) -> Option<[u32; 3]> {
+    let mut parts = text.trim().split('.');
+    let mut out = [0u32; 3];
+    for slot in &mut out {
+        let p = parts.next()?;
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *slot = p.parse().ok()?;
+    }
+    parts.next().is_none().then_some(out)
+}
+
+const KEY: &str = "settings";
+
+/// The saved settings, or the defaults when none were saved.
+pub fn load(conn: &Connection) -> Result<Settings, DbError> {
+    let stored: Option<String> = conn
+        .query_row("SELECT value FROM settings WHERE key = ?1", [KEY], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(match stored {
+        Some(json) => serde_json::from_str(&json)?,
+        None => Settings::default(),
+    })
+}
+
+/// Saves settings after validating them; invalid settings change nothing.
+pub fn save(conn: &Connection, settings: &Settings) -> Result<Result<(), InvalidSetting>, DbError> {
+    if let Err(e) = settings.validate() {
+        return Ok(Err(e));
+    }
+    let json = serde_json::to_string(settings)?;
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![KEY, json],
+    )?;
+    Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::open_in_memory;
+
+    #[test]
+    fn defaults_round_trip_and_survive_unknown_fields() {
+        let conn = open_in_memory().unwrap();
+        assert_eq!(load(&conn).unwrap(), Settings::default());
+        let s = Settings {
+            keepalive_min_secs: 60,
+            keepalive_max_secs: 60,
+            version_override: Some("2.3000.1045649367".into()),
+            presence: Presence::Available,
+            ..Settings::default()
+        };
+        save(&conn, &s).unwrap().unwrap();
+        assert_eq!(load(&conn).unwrap(), s);
+        conn.execute(
+            "UPDATE settings SET value = '{\"keepaliveMinSecs\":25,\"fromTheFuture\":1}'",
+            [],
+        )
+        .unwrap();
+        let loaded = load(&conn).unwrap();
+        assert_eq!(loaded.keepalive_min_secs, 25);
+        assert_eq!(
+            loaded.keepalive_max_secs, 30,
+            "missing fields take defaults"
+        );
+    }
+
+    #[test]
+    fn invalid_settings_change_nothing() {
+        let conn = open_in_memory().unwrap();
+        let bad = [
+            (
+                Settings {
+                    keepalive_min_secs: 1,
+                    ..Default::default()
+                },
+                "keepaliveMinSecs",
+            ),
+            (
+                Settings {
+                    keepalive_min_secs: 40,
+                    keepalive_max_secs: 30,
+                    ..Default::default()
+                },
+                "keepaliveMaxSecs",
+            ),
+            (
+                Settings {
+                    connect_timeout_secs: 0,
+                    ..Default::default()
+                },
+                "connectTimeoutSecs",
+            ),
+            (
+                Settings {
+                    query_timeout_secs: 9999,
+                    ..Default::default()
+                },
+                "queryTimeoutSecs",
+            ),
+            (
+                Settings {
+                    version_override: Some("2.3000".into()),
+                    ..Default::default()
+                },
+                "versionOverride",
+            ),
+            (
+                Settings {
+                    version_override: Some("2.3000.x1".into()),
+                    ..Default::default()
+                },
+                "versionOverride",
+            ),
+        ];
+        for (s, field) in bad {
+            let err = save(&conn, &s).unwrap().unwrap_err();
+            assert_eq!(err.field, field);
+            assert_eq!(load(&conn).unwrap(), Settings::default());
+        }
+    }
+
+    #[test]
+    fn versions_parse_strictly() {
+        assert_eq!(
+            parse_version("2.3000.1045649367"),
+            Some([2, 3000, 1045649367])
+        );
+        assert_eq!(parse_version(" 2.3000.1 "), Some([2, 3000, 1]));
+        for bad in [
+            "",
+            "2",
+            "2.3000",
+            "2.3000.1.4",
+            "2..1",
+            "a.b.c",
+            "2.3000.-1",
+            "2.3000.+1",
+        ] {
+            assert_eq!(parse_version(bad), None, "{bad}");
+        }
+    }
+}

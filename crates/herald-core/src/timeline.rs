@@ -1,0 +1,136 @@
+//! The online/offline timeline over a window, from the state transitions: pure.
+
+use serde::Serialize;
+
+/// One stretch of the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Span {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// Online, offline, or unknown (before anything was recorded: Herald was not running or
+    /// not yet installed).
+    pub state: SpanState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SpanState {
+    Online,
+    Offline,
+    Unknown,
+}
+
+/// The timeline of `[from_ms, to_ms)` given transitions `(at_ms, online)` sorted by time,
+/// which may start before the window. Adjacent spans never share a state; the spans cover the
+/// window exactly.
+pub fn spans(transitions: &[(i64, bool)], from_ms: i64, to_ms: i64) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    if to_ms <= from_ms {
+        return out;
+    }
+    let mut push = |start: i64, end: i64, state: SpanState| {
+        if end <= start {
+            return;
+        }
+        match out.last_mut() {
+            Some(last) if last.state == state && last.end_ms == start => last.end_ms = end,
+            _ => out.push(Span {
+                start_ms: start,
+                end_ms: end,
+                state,
+            }),
+        }
+    };
+    let mut cursor = from_ms;
+    let mut current = SpanState::Unknown;
+    for &(at, online) in transitions {
+        let at = at.clamp(from_ms, to_ms);
+        push(cursor, at, current);
+        cursor = cursor.max(at);
+        current = if online {
+            SpanState::Online
+        } else {
+            SpanState::Offline
+        };
+    }
+    push(cursor, to_ms, current);
+    out
+}
+
+/// The share of the window that was online, from 0 to 1, over the known part of it.
+pub fn uptime(spans: &[Span]) -> Option<f64> {
+    let (mut online, mut known) = (0i64, 0i64);
+    for s in spans {
+        let len = s.end_ms - s.start_ms;
+        match s.state {
+            SpanState::Online => {
+                online += len;
+                known += len;
+            }
+            SpanState::Offline => known += len,
+            SpanState::Unknown => {}
+        }
+    }
+    (known > 0).then(|| online as f64 / known as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SpanState::*;
+
+    fn s(start_ms: i64, end_ms: i64, state: SpanState) -> Span {
+        Span {
+            start_ms,
+            end_ms,
+            state,
+        }
+    }
+
+    #[test]
+    fn table() {
+        let cases: Vec<(Vec<(i64, bool)>, i64, i64, Vec<Span>)> = vec![
+            (vec![], 0, 100, vec![s(0, 100, Unknown)]),
+            (
+                vec![(10, true)],
+                0,
+                100,
+                vec![s(0, 10, Unknown), s(10, 100, Online)],
+            ),
+            (
+                vec![(-50, true), (40, false), (60, true)],
+                0,
+                100,
+                vec![s(0, 40, Online), s(40, 60, Offline), s(60, 100, Online)],
+            ),
+            (
+                vec![(-50, false), (150, true)],
+                0,
+                100,
+                vec![s(0, 100, Offline)],
+            ),
+            (
+                vec![(10, true), (10, false)],
+                0,
+                20,
+                vec![s(0, 10, Unknown), s(10, 20, Offline)],
+            ),
+            (vec![(5, true)], 50, 50, vec![]),
+        ];
+        for (transitions, from, to, want) in cases {
+            assert_eq!(
+                spans(&transitions, from, to),
+                want,
+                "{transitions:?} {from}..{to}"
+            );
+        }
+    }
+
+    #[test]
+    fn uptime_ignores_the_unknown() {
+        let sp = spans(&[(50, true), (80, false)], 0, 100);
+        assert_eq!(uptime(&sp), Some(30.0 / 50.0));
+        assert_eq!(uptime(&spans(&[], 0, 100)), None);
+    }
+}
