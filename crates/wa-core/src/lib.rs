@@ -4,3 +4,6 @@
 //! node codec, the Noise handshake and transport cipher, the protobuf messages, XEdDSA and the
 //! pairing crypto. It knows nothing of tokio, sockets, clocks or files, so every function here
 //! is deterministic given its inputs and can be tested without I/O.
+
+pub mod ids;
+pub mod pair;

@@ -1,0 +1,5 @@
+//! Pairing a companion with the phone: the QR string, the ADV identity checks on both sides,
+//! and the phone-number ("pairing code") alternative.
+
+pub mod code;
+pub mod qr;
