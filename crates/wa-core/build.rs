@@ -1,0 +1,22 @@
+//! Compiles the protobuf subset in `proto/` with prost. The .proto files are parsed by protox, a
+//! pure-Rust compiler, so building this crate never needs a system `protoc`.
+
+use std::error::Error;
+
+const PROTOS: &[&str] = &[
+    "proto/wa6.proto",
+    "proto/cert.proto",
+    "proto/adv.proto",
+    "proto/companion_reg.proto",
+    "proto/e2e.proto",
+    "proto/signal_wire.proto",
+];
+
+fn main() -> Result<(), Box<dyn Error>> {
+    for proto in PROTOS {
+        println!("cargo:rerun-if-changed={proto}");
+    }
+    let descriptors = protox::compile(PROTOS, ["proto"])?;
+    prost_build::Config::new().compile_fds(descriptors)?;
+    Ok(())
+}
