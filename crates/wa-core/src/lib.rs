@@ -8,3 +8,4 @@
 pub mod ids;
 pub mod pair;
 pub mod proto;
+pub mod signal;
