@@ -14,6 +14,8 @@ use rand_core::{CryptoRng, RngCore};
 use sha2::Sha256;
 use x25519_dalek::{PublicKey, StaticSecret};
 
+use crate::signal::PrivateKey;
+
 type Aes256Ctr = ctr::Ctr128BE<aes::Aes256>;
 
 /// The 32 characters of the linking code: Crockford-style, without `0`, `I`, `O`, `U`.
@@ -364,7 +366,7 @@ impl CompanionLinking {
     pub fn finish(
         &self,
         rng: &mut (impl RngCore + CryptoRng),
-        identity_private: &[u8; 32],
+        identity: &PrivateKey,
         wrapped_primary_ephemeral_pub: &[u8],
         primary_identity_pub: &[u8],
     ) -> Result<CompanionFinish, PairCodeError> {
@@ -372,7 +374,7 @@ impl CompanionLinking {
         let primary_ephemeral =
             unwrap_ephemeral_pub(&self.code, wrapped_primary_ephemeral_pub, self.iterations)?;
         let ephemeral_shared = agree(&self.ephemeral, &primary_ephemeral)?;
-        let identity = StaticSecret::from(*identity_private);
+        let identity = StaticSecret::from(identity.to_bytes());
         let identity_shared = agree(&identity, &primary_identity_pub)?;
         let bundle = KeyBundle {
             companion_identity_pub: PublicKey::from(&identity).to_bytes(),
@@ -420,13 +422,13 @@ impl PrimaryLinking {
     /// `pair-success` HMAC with.
     pub fn on_companion_finish(
         &self,
-        primary_identity_private: &[u8; 32],
+        primary_identity: &PrivateKey,
         wrapped_key_bundle: &[u8],
         companion_identity_pub: &[u8],
     ) -> Result<[u8; 32], PairCodeError> {
         let companion_identity_pub = to_key(companion_identity_pub)?;
         let bundle = open_key_bundle(&self.ephemeral_shared, wrapped_key_bundle)?;
-        let identity = StaticSecret::from(*primary_identity_private);
+        let identity = StaticSecret::from(primary_identity.to_bytes());
         if bundle.primary_identity_pub != PublicKey::from(&identity).to_bytes() {
             return Err(PairCodeError::PrimaryIdentityMismatch);
         }

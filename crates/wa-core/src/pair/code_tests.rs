@@ -133,19 +133,23 @@ fn key_bundle_seal_open_and_tamper() {
 }
 
 struct Parties {
-    companion_identity: [u8; 32],
-    primary_identity: [u8; 32],
+    companion_identity: PrivateKey,
+    primary_identity: PrivateKey,
 }
 
 fn parties(r: &mut StdRng) -> Parties {
     Parties {
-        companion_identity: StaticSecret::random_from_rng(&mut *r).to_bytes(),
-        primary_identity: StaticSecret::random_from_rng(&mut *r).to_bytes(),
+        companion_identity: PrivateKey::generate(r),
+        primary_identity: PrivateKey::generate(r),
     }
 }
 
-fn public(private: &[u8; 32]) -> [u8; 32] {
-    PublicKey::from(&StaticSecret::from(*private)).to_bytes()
+fn public(private: &PrivateKey) -> [u8; 32] {
+    *private.public_key().as_bytes()
+}
+
+fn public_of(bytes: [u8; 32]) -> [u8; 32] {
+    public(&PrivateKey::from_bytes(bytes))
 }
 
 #[test]
@@ -216,7 +220,7 @@ fn phone_checks_both_identities_in_the_bundle() {
             r,
             &p.companion_identity,
             &primary_wrapped,
-            &public(&[9; 32]),
+            &public_of([9; 32]),
         )
         .unwrap();
     assert!(matches!(
@@ -239,7 +243,7 @@ fn phone_checks_both_identities_in_the_bundle() {
         phone.on_companion_finish(
             &p.primary_identity,
             &finish.wrapped_key_bundle,
-            &public(&[8; 32])
+            &public_of([8; 32])
         ),
         Err(PairCodeError::CompanionIdentityMismatch)
     ));
