@@ -7,5 +7,6 @@
 
 pub mod ids;
 pub mod pair;
+pub mod payload;
 pub mod proto;
 pub mod signal;
