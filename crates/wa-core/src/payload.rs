@@ -8,7 +8,9 @@
 
 mod validate;
 
-pub use validate::{validate_client_payload, PayloadError, PayloadKind, ValidatedPayload};
+pub use validate::{
+    validate_client_payload, PayloadError, PayloadKind, Registration, ValidatedPayload,
+};
 
 use std::fmt;
 use std::str::FromStr;

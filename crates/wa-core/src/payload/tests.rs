@@ -116,15 +116,12 @@ fn registration_fields_have_the_protocols_shape() {
     let v = validate_client_payload(&p.encode_to_vec()).unwrap();
     assert_eq!(v.app_version, AppVersion::DEFAULT);
     match v.kind {
-        PayloadKind::Registration {
-            registration_id,
-            signed_pre_key_id,
-            identity,
-            ..
-        } => {
-            assert_eq!(registration_id, 0x0102_0304);
-            assert_eq!(signed_pre_key_id, 1);
-            assert_eq!(identity, k.identity.public);
+        PayloadKind::Registration(r) => {
+            assert_eq!(r.registration_id, 0x0102_0304);
+            assert_eq!(r.signed_pre_key_id, 1);
+            assert_eq!(r.identity, k.identity.public);
+            assert_eq!(r.signed_pre_key, k.spk.public);
+            assert_eq!(r.device_props.os(), "Herald");
         }
         other => panic!("{other:?}"),
     }

@@ -67,24 +67,28 @@ pub enum PayloadError {
     SignedPreKeyIdRange(u32),
 }
 
+/// What a registration payload hands over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registration {
+    /// From `eRegid`.
+    pub registration_id: u32,
+    /// From `eIdent`.
+    pub identity: PublicKey,
+    /// From `eSkeyID`.
+    pub signed_pre_key_id: u32,
+    /// From `eSkeyVal`.
+    pub signed_pre_key: PublicKey,
+    /// From `eSkeySig`, verified.
+    pub signed_pre_key_signature: [u8; SIGNATURE_LEN],
+    /// The decoded `deviceProps`.
+    pub device_props: DeviceProps,
+}
+
 /// What a valid payload asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PayloadKind {
     /// A new companion that wants to be linked.
-    Registration {
-        /// From `eRegid`.
-        registration_id: u32,
-        /// From `eIdent`.
-        identity: PublicKey,
-        /// From `eSkeyID`.
-        signed_pre_key_id: u32,
-        /// From `eSkeyVal`.
-        signed_pre_key: PublicKey,
-        /// From `eSkeySig`, verified.
-        signed_pre_key_signature: [u8; SIGNATURE_LEN],
-        /// The decoded `deviceProps`.
-        device_props: DeviceProps,
-    },
+    Registration(Box<Registration>),
     /// An existing device of an existing account.
     Login {
         /// The account's phone number.
@@ -229,12 +233,12 @@ fn check_registration(
             "devicePairingData.deviceProps.os",
         ));
     }
-    Ok(PayloadKind::Registration {
+    Ok(PayloadKind::Registration(Box::new(Registration {
         registration_id,
         identity,
         signed_pre_key_id,
         signed_pre_key,
         signed_pre_key_signature,
         device_props,
-    })
+    })))
 }
