@@ -5,6 +5,7 @@
 //! pairing crypto. It knows nothing of tokio, sockets, clocks or files, so every function here
 //! is deterministic given its inputs and can be tested without I/O.
 
+pub mod binary;
 pub mod ids;
 pub mod pair;
 pub mod payload;
