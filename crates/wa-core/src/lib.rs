@@ -11,3 +11,4 @@ pub mod pair;
 pub mod payload;
 pub mod proto;
 pub mod signal;
+pub mod stanza;

@@ -9,11 +9,26 @@ fn body(bytes: &[u8]) -> Result<binary::Node, DecodeError> {
 
 #[test]
 fn rejects_empty_nodes_and_tags() {
-    assert!(matches!(body(&[0x00]), Err(DecodeError::EmptyNode { offset: 0 })));
-    assert!(matches!(body(&[0xf8, 0x00]), Err(DecodeError::EmptyNode { offset: 0 })));
-    assert!(matches!(body(&[0xf8, 0x01, 0x00]), Err(DecodeError::EmptyTag { offset: 2 })));
-    assert!(matches!(body(&[0xf8, 0x01, 0xfc, 0x00]), Err(DecodeError::EmptyTag { offset: 2 })));
-    assert!(matches!(body(&[]), Err(DecodeError::UnexpectedEnd { offset: 0, .. })));
+    assert!(matches!(
+        body(&[0x00]),
+        Err(DecodeError::EmptyNode { offset: 0 })
+    ));
+    assert!(matches!(
+        body(&[0xf8, 0x00]),
+        Err(DecodeError::EmptyNode { offset: 0 })
+    ));
+    assert!(matches!(
+        body(&[0xf8, 0x01, 0x00]),
+        Err(DecodeError::EmptyTag { offset: 2 })
+    ));
+    assert!(matches!(
+        body(&[0xf8, 0x01, 0xfc, 0x00]),
+        Err(DecodeError::EmptyTag { offset: 2 })
+    ));
+    assert!(matches!(
+        body(&[]),
+        Err(DecodeError::UnexpectedEnd { offset: 0, .. })
+    ));
 }
 
 #[test]
@@ -22,14 +37,28 @@ fn huge_lengths_fail_before_allocating() {
     let r = body(&[0xf8, 0x02, 0x19, 0xfe, 0xff, 0xff, 0xff, 0xff]);
     assert!(matches!(
         r,
-        Err(DecodeError::UnexpectedEnd { offset: 8, needed: 0xffff_ffff, remaining: 0 })
+        Err(DecodeError::UnexpectedEnd {
+            offset: 8,
+            needed: 0xffff_ffff,
+            remaining: 0
+        })
     ));
     // LIST_16 of 65535 children with nothing after it.
     let r = body(&[0xf8, 0x02, 0x19, 0xf9, 0xff, 0xff]);
-    assert!(matches!(r, Err(DecodeError::UnexpectedEnd { offset: 6, .. })));
+    assert!(matches!(
+        r,
+        Err(DecodeError::UnexpectedEnd { offset: 6, .. })
+    ));
     // A node header claiming 65535 items.
     let r = body(&[0xf9, 0xff, 0xff, 0x19]);
-    assert!(matches!(r, Err(DecodeError::UnexpectedEnd { offset: 3, needed: 65535, .. })));
+    assert!(matches!(
+        r,
+        Err(DecodeError::UnexpectedEnd {
+            offset: 3,
+            needed: 65535,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -39,8 +68,14 @@ fn nesting_is_limited() {
         bytes.extend_from_slice(&[0xf8, 0x02, 0x19, 0xf8, 0x01]);
     }
     bytes.extend_from_slice(&[0xf8, 0x01, 0x19]);
-    assert!(matches!(body(&bytes), Err(DecodeError::TooDeep { max: 64, .. })));
-    let shallow = DecodeLimits { max_depth: 200, ..DecodeLimits::default() };
+    assert!(matches!(
+        body(&bytes),
+        Err(DecodeError::TooDeep { max: 64, .. })
+    ));
+    let shallow = DecodeLimits {
+        max_depth: 200,
+        ..DecodeLimits::default()
+    };
     assert!(binary::decode_body(&bytes, &shallow).is_ok());
 }
 
@@ -49,17 +84,29 @@ fn rejects_misplaced_and_unknown_tags() {
     // A JID where the tag should be.
     assert!(matches!(
         body(&[0xf8, 0x01, 0xfa, 0x00, 0x03]),
-        Err(DecodeError::UnexpectedTag { offset: 2, tag: 0xfa, .. })
+        Err(DecodeError::UnexpectedTag {
+            offset: 2,
+            tag: 0xfa,
+            ..
+        })
     ));
     // 0xF0..=0xF4 are not defined.
     assert!(matches!(
         body(&[0xf8, 0x01, 0xf0]),
-        Err(DecodeError::UnexpectedTag { offset: 2, tag: 0xf0, .. })
+        Err(DecodeError::UnexpectedTag {
+            offset: 2,
+            tag: 0xf0,
+            ..
+        })
     ));
     // A string where a node's list header should be.
     assert!(matches!(
         body(&[0x19]),
-        Err(DecodeError::UnexpectedTag { offset: 0, tag: 0x19, .. })
+        Err(DecodeError::UnexpectedTag {
+            offset: 0,
+            tag: 0x19,
+            ..
+        })
     ));
     // A JID inside a JID.
     assert!(matches!(
@@ -90,7 +137,10 @@ fn rejects_bad_packed_strings_and_utf8() {
 fn rejects_trailing_bytes_and_foreign_jid_servers() {
     assert!(matches!(
         body(&[0xf8, 0x01, 0x19, 0x00]),
-        Err(DecodeError::TrailingBytes { offset: 3, remaining: 1 })
+        Err(DecodeError::TrailingBytes {
+            offset: 3,
+            remaining: 1
+        })
     ));
     // FB_JID whose server is `s.whatsapp.net` instead of `msgr`.
     assert!(matches!(
@@ -127,20 +177,31 @@ fn fb_and_interop_jids_decode() {
     bytes.extend_from_slice(&[0xfc, 0x04]);
     bytes.extend_from_slice(b"msgr");
     let n = body(&bytes).unwrap();
-    assert_eq!(n.attr_jid("to"), Some(&Jid::with_device("u", 0x0102, Server::Messenger)));
-    let mut bytes = vec![0xf8, 0x03, 0x19, 0x11, 0xf5, 0xfc, 0x01, b'u', 0x00, 0x02, 0x00, 0x07];
+    assert_eq!(
+        n.attr_jid("to"),
+        Some(&Jid::with_device("u", 0x0102, Server::Messenger))
+    );
+    let mut bytes = vec![
+        0xf8, 0x03, 0x19, 0x11, 0xf5, 0xfc, 0x01, b'u', 0x00, 0x02, 0x00, 0x07,
+    ];
     bytes.extend_from_slice(&[0xfc, 0x07]);
     bytes.extend_from_slice(b"interop");
     let n = body(&bytes).unwrap();
     let jid = n.attr_jid("to").unwrap();
-    assert_eq!((jid.device, jid.integrator, &jid.server), (2, 7, &Server::Interop));
+    assert_eq!(
+        (jid.device, jid.integrator, &jid.server),
+        (2, 7, &Server::Interop)
+    );
     assert_eq!(jid.to_string(), "7-u:2@interop");
 }
 
 #[test]
 fn ad_jid_with_agent_and_hosted_domains() {
     let n = body(&[0xf8, 0x03, 0x19, 0x11, 0xf7, 0x05, 0x02, 0xff, 0x01, 0x12]).unwrap();
-    assert_eq!(n.attr_jid("to").unwrap().to_string(), "12.5:2@s.whatsapp.net");
+    assert_eq!(
+        n.attr_jid("to").unwrap().to_string(),
+        "12.5:2@s.whatsapp.net"
+    );
     let n = body(&[0xf8, 0x03, 0x19, 0x11, 0xf7, 0x81, 0x00, 0xff, 0x01, 0x12]).unwrap();
     assert_eq!(n.attr_jid("to").unwrap().to_string(), "12@hosted.lid");
 }

@@ -6,9 +6,34 @@ use wa_core::binary::{self, Attr, AttrValue, Content, Jid, Node, Server};
 
 /// Tokens from several dictionaries, so single- and double-byte forms both appear.
 const TOKENS: &[&str] = &[
-    "iq", "id", "type", "to", "from", "message", "receipt", "ack", "enc", "s.whatsapp.net",
-    "xmlns", "w:p", "get", "set", "result", "active", "passive", "conflict", "replaced", "ref",
-    "pair-device", "offline_batch", "failure", "keys", "0", "1", "100", "1080",
+    "iq",
+    "id",
+    "type",
+    "to",
+    "from",
+    "message",
+    "receipt",
+    "ack",
+    "enc",
+    "s.whatsapp.net",
+    "xmlns",
+    "w:p",
+    "get",
+    "set",
+    "result",
+    "active",
+    "passive",
+    "conflict",
+    "replaced",
+    "ref",
+    "pair-device",
+    "offline_batch",
+    "failure",
+    "keys",
+    "0",
+    "1",
+    "100",
+    "1080",
 ];
 
 fn any_string() -> impl Strategy<Value = String> {
@@ -44,9 +69,17 @@ fn any_jid() -> impl Strategy<Value = Jid> {
     ];
     prop_oneof![
         (jid_user(), simple_server).prop_map(|(u, s)| Jid::new(u, s)),
-        (jid_user(), 0u16..=255, prop_oneof![Just(Server::Pn), Just(Server::Lid)])
+        (
+            jid_user(),
+            0u16..=255,
+            prop_oneof![Just(Server::Pn), Just(Server::Lid)]
+        )
             .prop_map(|(u, d, s)| Jid::with_device(u, d, s)),
-        (jid_user(), 0u16..=255, prop_oneof![Just(Server::Hosted), Just(Server::HostedLid)])
+        (
+            jid_user(),
+            0u16..=255,
+            prop_oneof![Just(Server::Hosted), Just(Server::HostedLid)]
+        )
             .prop_map(|(u, d, s)| Jid::with_device(u, d, s)),
         (jid_user(), 2u8..=127, 0u16..=255).prop_map(|(u, a, d)| {
             let mut j = Jid::with_device(u, d, Server::Pn);
@@ -67,7 +100,10 @@ fn any_attr() -> impl Strategy<Value = Attr> {
         3 => any_string().prop_map(AttrValue::from),
         1 => any_jid().prop_map(AttrValue::Jid),
     ];
-    (any_string(), value).prop_map(|(k, value)| Attr { key: k.into(), value })
+    (any_string(), value).prop_map(|(k, value)| Attr {
+        key: k.into(),
+        value,
+    })
 }
 
 fn any_bytes() -> impl Strategy<Value = Vec<u8>> {

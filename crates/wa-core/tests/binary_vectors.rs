@@ -66,7 +66,10 @@ fn worked_examples_encode_and_decode() {
 
 #[test]
 fn captured_success_decodes() {
-    let ex = vectors().into_iter().find(|e| e.get("body_hex").is_some()).unwrap();
+    let ex = vectors()
+        .into_iter()
+        .find(|e| e.get("body_hex").is_some())
+        .unwrap();
     let body = hex::decode(ex["body_hex"].as_str().unwrap()).unwrap();
     let node = binary::decode_body(&body, &Default::default()).unwrap();
     assert_eq!(node.tag, "success");
@@ -76,7 +79,10 @@ fn captured_success_decodes() {
         ("location", "frc"),
         ("abprops", "10"),
         ("creation", "1752020041"),
-        ("companion_enc_static", "d5Yb5WxL+k5UKQHVI6buFRGQEj0GZA5evz8b6V2xkdw="),
+        (
+            "companion_enc_static",
+            "d5Yb5WxL+k5UKQHVI6buFRGQEj0GZA5evz8b6V2xkdw=",
+        ),
     ];
     for (k, v) in expect {
         assert_eq!(node.attr_str(k), Some(v), "{k}");
