@@ -9,6 +9,7 @@ pub mod binary;
 pub mod ids;
 pub mod pair;
 pub mod payload;
+pub mod noise;
 pub mod proto;
 pub mod signal;
 pub mod stanza;
