@@ -7,9 +7,9 @@
 
 pub mod binary;
 pub mod ids;
+pub mod noise;
 pub mod pair;
 pub mod payload;
-pub mod noise;
 pub mod proto;
 pub mod signal;
 pub mod stanza;

@@ -372,3 +372,15 @@ fn phone_rejects_kept_account_key_wrong_index_and_tampering() {
         Err(PairDeviceSignError::Decode(_))
     ));
 }
+
+#[test]
+fn issued_identity_reads_back_from_its_bytes() {
+    let mut w = world(7);
+    let issued = issue(&mut w, AdvEncryptionType::Hosted);
+    let back =
+        IssuedIdentity::from_device_identity(&issued.device_identity, &w.companion.public).unwrap();
+    assert_eq!(back, issued);
+    assert!(IssuedIdentity::from_device_identity(&[0x0a, 0x01], &w.companion.public).is_err());
+    let empty = AdvSignedDeviceIdentityHmac::default().encode_to_vec();
+    assert!(IssuedIdentity::from_device_identity(&empty, &w.companion.public).is_err());
+}

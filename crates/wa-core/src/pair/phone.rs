@@ -72,6 +72,53 @@ pub fn issue_device_identity(
     }
 }
 
+impl IssuedIdentity {
+    /// Recovers what was issued from the `<device-identity>` content of a `pair-success`, for a
+    /// phone that did not keep it. The account signature is not re-checked here; the companion
+    /// does that.
+    pub fn from_device_identity(
+        device_identity: &[u8],
+        companion_identity_pub: &PublicKey,
+    ) -> Result<Self, IssuedIdentityError> {
+        let container = AdvSignedDeviceIdentityHmac::decode(device_identity)?;
+        let signed =
+            AdvSignedDeviceIdentity::decode(container.details.unwrap_or_default().as_slice())?;
+        let details = signed
+            .details
+            .ok_or(IssuedIdentityError::MissingField("details"))?;
+        let device = AdvDeviceIdentity::decode(details.as_slice())?;
+        let account_signature = signed
+            .account_signature
+            .as_deref()
+            .and_then(|s| <[u8; xeddsa::SIGNATURE_LEN]>::try_from(s).ok())
+            .ok_or(IssuedIdentityError::MissingField("accountSignature"))?;
+        let account_signature_key = signed
+            .account_signature_key
+            .as_deref()
+            .and_then(|k| PublicKey::from_slice(k).ok())
+            .ok_or(IssuedIdentityError::MissingField("accountSignatureKey"))?;
+        Ok(Self {
+            device_identity: device_identity.to_vec(),
+            key_index: device.key_index(),
+            details,
+            account_signature,
+            companion_identity_pub: *companion_identity_pub,
+            account_signature_key,
+        })
+    }
+}
+
+/// Why an issued identity cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum IssuedIdentityError {
+    /// A layer does not decode.
+    #[error("issued identity does not decode")]
+    Decode(#[from] prost::DecodeError),
+    /// A field is absent or has the wrong size.
+    #[error("issued identity has no valid {0}")]
+    MissingField(&'static str),
+}
+
 /// Why the phone refuses a companion's `pair-device-sign`.
 #[derive(Debug, thiserror::Error)]
 pub enum PairDeviceSignError {
