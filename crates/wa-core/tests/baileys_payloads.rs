@@ -131,3 +131,58 @@ fn baileys_pair_device_sign_passes_our_phone_checks() {
         ));
     }
 }
+
+#[test]
+fn baileys_pairing_code_steps_match_ours() {
+    use wa_core::pair::code::{
+        derive_adv_secret, open_key_bundle, seal_key_bundle, unwrap_ephemeral_pub,
+        wrap_ephemeral_pub, KeyBundle, LinkingCode, DEFAULT_PBKDF2_ITERATIONS,
+    };
+    use wa_core::signal::PrivateKey;
+
+    let v = vectors();
+    let p = &v["pairing_code"];
+    let code_bytes: [u8; 5] = bytes(&p["code_bytes_hex"]).try_into().unwrap();
+    let code = LinkingCode::from_random_bytes(code_bytes);
+    assert_eq!(code.as_str(), p["code"].as_str().unwrap());
+
+    let companion_eph = PrivateKey::from_bytes(key(&p["companion_ephemeral_private_hex"]));
+    let primary_eph = PrivateKey::from_bytes(key(&p["primary_ephemeral_private_hex"]));
+    let wrapped = bytes(&p["wrapped_companion_ephemeral_hex"]);
+    let ours = wrap_ephemeral_pub(
+        &code,
+        companion_eph.public_key().as_bytes(),
+        &[1; 32],
+        &[2; 16],
+        DEFAULT_PBKDF2_ITERATIONS,
+    );
+    assert_eq!(ours.as_slice(), wrapped.as_slice());
+    let primary_pub = unwrap_ephemeral_pub(
+        &code,
+        &bytes(&p["wrapped_primary_ephemeral_hex"]),
+        DEFAULT_PBKDF2_ITERATIONS,
+    )
+    .unwrap();
+    assert_eq!(&primary_pub, primary_eph.public_key().as_bytes());
+
+    let es = companion_eph.agree(&PublicKey::from_bytes(primary_pub));
+    assert_eq!(es, key(&p["ephemeral_shared_hex"]));
+    let bundle = KeyBundle {
+        companion_identity_pub: key(&v["identity_public_hex"]),
+        primary_identity_pub: key(&v["account_public_hex"]),
+        adv_random: key(&p["adv_random_hex"]),
+    };
+    let sealed = seal_key_bundle(&es, &[5; 32], &[6; 12], &bundle);
+    assert_eq!(
+        hex::encode(&sealed),
+        p["wrapped_key_bundle_hex"].as_str().unwrap()
+    );
+    assert_eq!(open_key_bundle(&es, &sealed).unwrap(), bundle);
+
+    let identity = PrivateKey::from_bytes(key(&v["identity_private_hex"]));
+    let identity_shared = identity.agree(&PublicKey::from_bytes(bundle.primary_identity_pub));
+    assert_eq!(
+        derive_adv_secret(&es, &identity_shared, &bundle.adv_random),
+        key(&p["adv_secret_hex"])
+    );
+}
