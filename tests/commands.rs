@@ -1,7 +1,9 @@
 //! The shell's commands on Tauri's mock runtime: no webview, the real command handlers.
 
 use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::test::{
+    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
+};
 use tauri::webview::InvokeRequest;
 use tauri::{WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 
@@ -32,7 +34,10 @@ fn invoke(
             invoke_key: INVOKE_KEY.to_string(),
         },
     )
-    .map(|body| body.deserialize::<serde_json::Value>().expect("json response"))
+    .map(|body| {
+        body.deserialize::<serde_json::Value>()
+            .expect("json response")
+    })
 }
 
 #[test]
@@ -73,7 +78,10 @@ fn closing_the_window_quits_unless_a_tray_is_shown() {
     let state = tauri::Manager::state::<herald_app::AppState>(&app);
     assert!(!state.lives_in_tray(), "no tray yet: closing must quit");
     state.set_tray(herald_app::state::TrayPresence::Hidden);
-    assert!(!state.lives_in_tray(), "an icon nobody can see cannot bring the window back");
+    assert!(
+        !state.lives_in_tray(),
+        "an icon nobody can see cannot bring the window back"
+    );
     state.set_tray(herald_app::state::TrayPresence::Shown);
     assert!(state.lives_in_tray());
 }

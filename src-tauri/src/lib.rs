@@ -67,7 +67,10 @@ pub fn run() {
         }
     };
     app.run(|handle, event| {
-        if let RunEvent::ExitRequested { code: None, api, .. } = event {
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
             // The last window closed. Live on in the tray only where the user can see the tray
             // and get the window back from it; otherwise closing the window means quitting.
             if handle.state::<AppState>().lives_in_tray() {

@@ -35,17 +35,20 @@ pub fn init(data_dir: &Path) -> LogGuards {
         .map_err(|e| e.to_string())
         .and_then(|()| {
             tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix("herald")
-        .filename_suffix("log")
-        .max_log_files(14)
+                .rotation(tracing_appender::rolling::Rotation::DAILY)
+                .filename_prefix("herald")
+                .filename_suffix("log")
+                .max_log_files(14)
                 .build(&log_dir)
                 .map_err(|e| e.to_string())
         });
     let (file_layer, file_guard) = match file {
         Ok(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            (Some(fmt::layer().with_writer(writer).with_ansi(false)), Some(guard))
+            (
+                Some(fmt::layer().with_writer(writer).with_ansi(false)),
+                Some(guard),
+            )
         }
         Err(e) => {
             eprintln!("herald: logging to {} is off: {e}", log_dir.display());

@@ -51,7 +51,11 @@ pub fn data_dir(options: &LaunchOptions) -> Result<PathBuf, PathError> {
         Some(dir) => dir.clone(),
         None => dirs::data_dir().ok_or(PathError::NoDataDir)?.join("herald"),
     };
-    let dir = if options.demo { base.join("demo") } else { base };
+    let dir = if options.demo {
+        base.join("demo")
+    } else {
+        base
+    };
     std::fs::create_dir_all(&dir).map_err(|source| PathError::Create {
         path: dir.clone(),
         source,
@@ -74,7 +78,10 @@ mod tests {
     use super::*;
 
     fn args(list: &[&str]) -> impl Iterator<Item = String> {
-        list.iter().map(|s| s.to_string()).collect::<Vec<_>>().into_iter()
+        list.iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     #[test]
@@ -90,13 +97,24 @@ mod tests {
     #[test]
     fn demo_data_lives_apart() {
         let tmp = std::env::temp_dir().join(format!("herald-paths-{}", std::process::id()));
-        let real = data_dir(&LaunchOptions { demo: false, data_dir: Some(tmp.clone()) }).unwrap();
-        let demo = data_dir(&LaunchOptions { demo: true, data_dir: Some(tmp.clone()) }).unwrap();
+        let real = data_dir(&LaunchOptions {
+            demo: false,
+            data_dir: Some(tmp.clone()),
+        })
+        .unwrap();
+        let demo = data_dir(&LaunchOptions {
+            demo: true,
+            data_dir: Some(tmp.clone()),
+        })
+        .unwrap();
         assert_eq!(real, tmp);
         assert_eq!(demo, tmp.join("demo"));
         assert!(demo.is_dir());
         assert_ne!(
-            instance_id(&LaunchOptions { demo: true, data_dir: None }),
+            instance_id(&LaunchOptions {
+                demo: true,
+                data_dir: None
+            }),
             instance_id(&LaunchOptions::default())
         );
         std::fs::remove_dir_all(tmp).unwrap();

@@ -54,6 +54,9 @@ pub fn fake_notification_server(address: &str) -> (Term, Lines<BufReader<ChildSt
         .expect("python3 starts");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let first = lines.next().expect("a line").expect("readable");
-    assert_eq!(first, "READY", "the fake notification server did not come up");
+    assert_eq!(
+        first, "READY",
+        "the fake notification server did not come up"
+    );
     (Term(child), lines)
 }

@@ -91,7 +91,8 @@ impl Headless {
             "run: no display in use; Herald runs under Xvfb on {} (invisible)",
             xvfb.display
         );
-        app.env("DISPLAY", &xvfb.display).env_remove("WAYLAND_DISPLAY");
+        app.env("DISPLAY", &xvfb.display)
+            .env_remove("WAYLAND_DISPLAY");
         let bus = if private_bus || std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
             let bus = SessionBus::start()?;
             app.env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
@@ -105,7 +106,9 @@ impl Headless {
 
 fn build(release: bool) -> Result<PathBuf, String> {
     let mut cargo = Command::new(crate::cargo());
-    cargo.current_dir(crate::root()).args(["build", "-p", "herald"]);
+    cargo
+        .current_dir(crate::root())
+        .args(["build", "-p", "herald"]);
     if release {
         cargo.args(["--release", "--features", "tauri/custom-protocol"]);
     }
@@ -113,7 +116,11 @@ fn build(release: bool) -> Result<PathBuf, String> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| crate::root().join("target"));
-    let exe = if cfg!(windows) { "herald.exe" } else { "herald" };
+    let exe = if cfg!(windows) {
+        "herald.exe"
+    } else {
+        "herald"
+    };
     Ok(target
         .join(if release { "release" } else { "debug" })
         .join(exe))

@@ -84,7 +84,14 @@ fn ensure_node(mode: Mode) -> Result<(), String> {
     println!("setup: installing nodejs and npm");
     sh(privileged("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-q", "--no-install-recommends", "nodejs", "npm"]))
+        .args([
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "nodejs",
+            "npm",
+        ]))
 }
 
 fn ensure_tauri_driver(mode: Mode) -> Result<(), String> {
@@ -110,7 +117,11 @@ fn tauri_driver_is_pinned() -> bool {
     Command::new(crate::cargo())
         .args(["install", "--list"])
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l == want))
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l == want)
+        })
         .unwrap_or(false)
 }
 
@@ -169,9 +180,8 @@ fn is_root() -> bool {
 
 /// Whether `program` is on PATH (for tools without a `--version` flag).
 fn have_program(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 /// Whether `program` can be started from PATH.
@@ -193,7 +203,10 @@ fn check_elsewhere() {
     } else {
         println!("  - WebKitGTK 4.1 development files, pkg-config and a C compiler");
     }
-    for (tool, why) in [("node", "the conformance suites"), ("npm", "the conformance suites")] {
+    for (tool, why) in [
+        ("node", "the conformance suites"),
+        ("npm", "the conformance suites"),
+    ] {
         let state = if have(tool) { "found" } else { "MISSING" };
         println!("  - {tool} ({why}): {state}");
     }

@@ -29,7 +29,9 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
     let mut timings: Vec<Timing> = Vec::new();
     let result = (|| -> Result<(), String> {
         if wanted("setup") {
-            step(&mut timings, "setup", || setup::ensure(setup::Mode::Verbose))?;
+            step(&mut timings, "setup", || {
+                setup::ensure(setup::Mode::Verbose)
+            })?;
         }
         if wanted("fmt") {
             step(&mut timings, "fmt", || {
@@ -49,9 +51,11 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
             })?;
         }
         if wanted("tests") {
-            step(&mut timings, "tests (unit, integration, app on mock runtime)", || {
-                sh(cargo(&root).args(["test", "--workspace"]))
-            })?;
+            step(
+                &mut timings,
+                "tests (unit, integration, app on mock runtime)",
+                || sh(cargo(&root).args(["test", "--workspace"])),
+            )?;
         }
         if wanted("conformance") && root.join("conformance/package.json").is_file() {
             step(&mut timings, "conformance against Baileys (node)", || {
@@ -59,7 +63,9 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
             })?;
         }
         if wanted("e2e") && cfg!(target_os = "linux") {
-            step(&mut timings, "e2e (real app, WebDriver, Xvfb)", || e2e(&root))?;
+            step(&mut timings, "e2e (real app, WebDriver, Xvfb)", || {
+                e2e(&root)
+            })?;
         }
         if wanted("screenshot") && cfg!(target_os = "linux") {
             step(&mut timings, "run --screenshot", || screenshot(&root))?;
@@ -87,9 +93,12 @@ fn target_dir(root: &Path) -> PathBuf {
 fn conformance(root: &Path) -> Result<(), String> {
     sh(cargo(root).args(["build", "-p", "herald-cli"]))?;
     let dir = root.join("conformance");
-    sh(Command::new("npm")
-        .current_dir(&dir)
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]))?;
+    sh(Command::new("npm").current_dir(&dir).args([
+        "ci",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+    ]))?;
     let cli = target_dir(root).join("debug").join("herald-cli");
     let mut tests: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
@@ -149,7 +158,10 @@ fn screenshot(root: &Path) -> Result<(), String> {
         .arg(&shot))?;
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
     if size < 10_000 {
-        return Err(format!("{} is missing or too small ({size} B)", shot.display()));
+        return Err(format!(
+            "{} is missing or too small ({size} B)",
+            shot.display()
+        ));
     }
     Ok(())
 }

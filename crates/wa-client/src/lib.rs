@@ -1,6 +1,272 @@
-//! One WhatsApp account's live connection, on tokio.
+//! One WhatsApp account's live connection, on tokio: pairing, login, keepalive, disconnect
+//! causes, backoff, and the session store.
 //!
-//! This crate will own the WebSocket transport, the Noise socket with its reader and writer
-//! tasks and IQ waiters, the supervisor (the only owner of the socket, and its connection state
-//! machine), keepalive, pairing, login, prekey upkeep, the WhatsApp Web version fetcher, the
-//! engine's event stream and the SQLite session store.
+//! # Public API
+//!
+//! ```text
+//! Engine::start(config: EngineConfig) -> Result<EngineHandle, StartError>
+//! Engine::start_with(config, EngineDeps { transport, clock, version_fetcher })
+//!
+//! EngineHandle::state()          -> watch::Receiver<ConnectionState>   current state, always
+//! EngineHandle::subscribe()      -> broadcast::Receiver<EngineEvent>   ordered, bounded
+//! EngineHandle::health()         -> Health                              snapshot
+//! EngineHandle::reconnect_now()  tear the socket down and dial at once (also: leave Paused,
+//!                                LoggedOut, Replaced; resets the attempt counter)
+//! EngineHandle::new_qr()         after QrExpired (or LoggedOut): dial for fresh QR codes
+//! EngineHandle::pair_with_phone(phone).await -> Result<String, CommandError>   the XXXX-XXXX code
+//! EngineHandle::logout().await   -> Result<LogoutOutcome, CommandError>  unlink + archive
+//! EngineHandle::shutdown().await clean close; awaits every task
+//! ```
+//!
+//! * [`EngineConfig`]'s `Default` is the real service: `wss://web.whatsapp.com/ws/chat`,
+//!   `Origin: https://web.whatsapp.com`, WhatsApp's root key, 20 s connect, 60 s IQs,
+//!   keepalive every 20–30 s with a 10 s deadline and the 20 s dead-socket rule, backoff 2, 4,
+//!   8, 16, 32, 60 s ±20 % for 10 attempts, QR codes 60 s then 20 s, presence `unavailable`.
+//! * [`ConnectionState`] serializes as `{"state":"online","since_ms":…}`; [`EngineEvent`] as
+//!   `{"event":"qr","qr":…}`, `{"event":"state","state":"backoff",…}`,
+//!   `{"event":"disconnected","cause":…,"code":…,"decision":…,"advice":…,…}`. Times are unix
+//!   milliseconds from the injected [`Clock`]; timers run on `tokio::time`.
+//! * One process per data folder: a second `Engine::start` on the same folder (in this process
+//!   or another, e.g. `herald-cli` next to the app) fails with [`StartError::Locked`] naming the
+//!   holder (pid, program, since).
+//! * The event stream is a `tokio::sync::broadcast` channel of `EngineConfig::event_capacity`
+//!   (default 1024). A subscriber that falls further behind than that loses the oldest events
+//!   and gets `RecvError::Lagged(n)` once; it should then re-read [`EngineHandle::state`] and
+//!   [`EngineHandle::health`], which are always current. The engine never waits for a
+//!   subscriber.
+//! * Secrets at rest (see [`store`]): with the `keychain` feature, secret columns are sealed with
+//!   a key kept in the OS keychain; without it (the default build), the store and its folder are
+//!   owner-only (0600/0700 on Unix).
+
+pub mod clock;
+pub mod config;
+pub mod events;
+pub mod keepalive;
+pub mod lock;
+mod login;
+mod pairing;
+mod prekeys;
+pub mod socket;
+pub mod store;
+mod supervisor;
+pub mod transport;
+pub mod version;
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+pub use clock::{Clock, SystemClock, TokioClock};
+pub use config::{EngineConfig, KeepaliveConfig, PrekeyConfig, Presence, QrTiming, VersionConfig};
+pub use events::{
+    ConnectionState, DecisionKind, Disconnect, EngineEvent, Health, PausedReason, VersionSource,
+};
+pub use lock::{LockError, LockHolder};
+pub use transport::{Link, MemoryTransport, Transport, TransportError, WebSocketTransport};
+pub use version::{SwJsFetcher, VersionError, VersionFetcher};
+
+use supervisor::{Command, Supervisor};
+
+/// What the engine is built on; tests swap these.
+#[derive(Clone)]
+pub struct EngineDeps {
+    /// How to reach the server.
+    pub transport: Arc<dyn Transport>,
+    /// Wall-clock time for reported times and certificate validity.
+    pub clock: Arc<dyn Clock>,
+    /// Where the current WhatsApp Web version comes from.
+    pub version_fetcher: Arc<dyn VersionFetcher>,
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Another process (or engine) holds this data folder's session.
+    #[error("the session in {dir} is in use by {}", holder.as_ref().map(ToString::to_string).unwrap_or_else(|| "another process that is starting".into()))]
+    Locked {
+        dir: std::path::PathBuf,
+        holder: Option<LockHolder>,
+    },
+    /// The lock file could not be used.
+    #[error(transparent)]
+    Lock(LockError),
+    /// The session store could not be opened.
+    #[error("session store: {0}")]
+    Store(#[from] store::StoreError),
+    /// The real transport could not be set up.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The data folder could not be created.
+    #[error("data folder {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl From<LockError> for StartError {
+    fn from(e: LockError) -> Self {
+        match e {
+            LockError::Held { dir, holder } => StartError::Locked { dir, holder },
+            other => StartError::Lock(other),
+        }
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// The engine has shut down.
+    #[error("the connection engine has stopped")]
+    Stopped,
+    /// The account is already linked; unlink first.
+    #[error("already linked to a phone")]
+    AlreadyPaired,
+    /// The phone number is not valid.
+    #[error("invalid phone number: {0}")]
+    InvalidPhone(String),
+    /// The server refused or the connection failed while doing it.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// What `logout` did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogoutOutcome {
+    /// Whether WhatsApp confirmed the unlink (false when offline: the phone still lists us
+    /// until it notices).
+    pub unlinked_on_server: bool,
+    /// Where the archived session was written, if there was one.
+    pub archive: Option<String>,
+}
+
+/// Starts engines.
+pub struct Engine;
+
+impl Engine {
+    /// Starts the engine for `config.data_dir` with the real transport, the system clock and the
+    /// `sw.js` version fetcher, and begins connecting. Must be called inside a tokio runtime.
+    pub fn start(config: EngineConfig) -> Result<EngineHandle, StartError> {
+        let deps = EngineDeps {
+            transport: Arc::new(WebSocketTransport::new()?),
+            clock: Arc::new(SystemClock),
+            version_fetcher: Arc::new(SwJsFetcher::new()?),
+        };
+        Self::start_with(config, deps)
+    }
+
+    /// Starts the engine with the given transport, clock and version fetcher.
+    pub fn start_with(config: EngineConfig, deps: EngineDeps) -> Result<EngineHandle, StartError> {
+        store::ensure_private_dir(&config.data_dir).map_err(|source| StartError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let lock = lock::SessionLock::acquire(
+            &config.data_dir,
+            &config.program_name,
+            deps.clock.now_ms(),
+        )?;
+        let store = store::Store::open(&config.data_dir)?;
+        let (commands_tx, commands_rx) = mpsc::channel(32);
+        let (state_tx, state_rx) = watch::channel(ConnectionState::Idle);
+        let (events_tx, _) = broadcast::channel(config.event_capacity.max(1));
+        let health = Arc::new(Mutex::new(Health {
+            state: ConnectionState::Idle.name().to_owned(),
+            state_since_ms: deps.clock.now_ms(),
+            ..Health::default()
+        }));
+        let supervisor = Supervisor::new(
+            config,
+            deps,
+            store,
+            lock,
+            commands_rx,
+            state_tx,
+            events_tx.clone(),
+            health.clone(),
+        );
+        let task = tokio::spawn(supervisor.run());
+        Ok(EngineHandle {
+            commands: commands_tx,
+            state: state_rx,
+            events: events_tx,
+            health,
+            task: Mutex::new(Some(task)),
+        })
+    }
+}
+
+/// The running engine. Dropping it without [`EngineHandle::shutdown`] also stops the engine
+/// (its command channel closes), but does not wait for it.
+pub struct EngineHandle {
+    commands: mpsc::Sender<Command>,
+    state: watch::Receiver<ConnectionState>,
+    events: broadcast::Sender<EngineEvent>,
+    health: Arc<Mutex<Health>>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl EngineHandle {
+    /// The current state, updated on every change.
+    pub fn state(&self) -> watch::Receiver<ConnectionState> {
+        self.state.clone()
+    }
+
+    /// The ordered event stream from now on. Bounded: see the crate docs for slow subscribers.
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.events.subscribe()
+    }
+
+    /// A snapshot of the connection's health.
+    pub fn health(&self) -> Health {
+        self.health.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+
+    /// Tears the current socket and all its tasks down and dials at once; also leaves
+    /// `Backoff`, `Paused`, `Replaced` and `LoggedOut`, starting the attempt count afresh.
+    pub fn reconnect_now(&self) {
+        let _ = self.commands.try_send(Command::ReconnectNow);
+    }
+
+    /// After `QrExpired`: dial again for a fresh set of QR codes.
+    pub fn new_qr(&self) {
+        let _ = self.commands.try_send(Command::NewQr);
+    }
+
+    /// Links by phone number instead of QR: returns the code to type on the phone
+    /// (`XXXX-XXXX`). `phone` is the full international number, `+` optional.
+    pub async fn pair_with_phone(&self, phone: &str) -> Result<String, CommandError> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::PairWithPhone {
+                phone: phone.to_owned(),
+                reply,
+            })
+            .await
+            .map_err(|_| CommandError::Stopped)?;
+        rx.await.map_err(|_| CommandError::Stopped)?
+    }
+
+    /// Unlinks this device (`remove-companion-device` when online), archives the session and
+    /// ends in `LoggedOut`.
+    pub async fn logout(&self) -> Result<LogoutOutcome, CommandError> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Logout { reply })
+            .await
+            .map_err(|_| CommandError::Stopped)?;
+        rx.await.map_err(|_| CommandError::Stopped)?
+    }
+
+    /// Closes the connection, stops every task and releases the session lock. Returns when
+    /// all of it is done. Calling it again is harmless.
+    pub async fn shutdown(&self) {
+        let _ = self.commands.send(Command::Shutdown).await;
+        let task = self.task.lock().ok().and_then(|mut t| t.take());
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
