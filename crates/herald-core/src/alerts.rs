@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use wa_core::disconnect::{Cause, Decision, EndState, Verdict};
+use wa_client::Disconnect;
 
 /// A notification to post.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,42 +44,43 @@ impl AlertPolicy {
         self.said.clear();
     }
 
-    /// A disconnect was classified.
-    pub fn on_verdict(&mut self, v: &Verdict) -> Option<Alert> {
-        if !v.notify {
+    /// A connection ended; the engine's record says whether it deserves a notification and
+    /// where it stops.
+    pub fn on_disconnect(&mut self, d: &Disconnect) -> Option<Alert> {
+        if !d.notify {
             return None;
         }
-        let (kind, summary, body) = match v.decision {
-            Decision::Stop(EndState::LoggedOut) => (
+        let (kind, summary, body) = match d.stop_state.as_deref() {
+            Some("logged_out") => (
                 AlertKind::LoggedOut,
                 "WhatsApp link lost",
                 "Herald was unlinked from your phone; scan again to reconnect.".to_string(),
             ),
-            Decision::Stop(EndState::Replaced) => (
+            Some("replaced") => (
                 AlertKind::Replaced,
                 "WhatsApp session taken over",
                 "Another WhatsApp Web or Desktop took over this session; Herald stays off \
                  until you reconnect it."
                     .to_string(),
             ),
-            Decision::Stop(EndState::ClientOutdated) => (
+            Some("client_outdated") => (
                 AlertKind::ClientOutdated,
                 "WhatsApp version outdated",
-                v.advice.clone(),
+                d.advice.clone(),
             ),
-            Decision::Stop(EndState::TempBanned { .. }) => (
+            Some("temp_banned") => (
                 AlertKind::Banned,
                 "WhatsApp account banned",
-                v.advice.clone(),
+                d.advice.clone(),
             ),
-            Decision::Stop(_) | Decision::ReconnectNow | Decision::Backoff { .. } => (
+            _ => (
                 AlertKind::NeedsAttention,
-                if v.cause == Cause::Certificate {
+                if d.cause == "certificate_rejected" {
                     "WhatsApp server not trusted"
                 } else {
                     "Herald needs your attention"
                 },
-                v.advice.clone(),
+                d.advice.clone(),
             ),
         };
         self.say(kind, summary, body)
@@ -111,13 +112,14 @@ mod tests {
     use super::*;
     use wa_core::disconnect::{classify, ClassifyContext, CloseReason, Failure, StreamError};
 
-    fn verdict(r: CloseReason) -> Verdict {
-        classify(
+    fn verdict(r: CloseReason) -> Disconnect {
+        let v = classify(
             &r,
             ClassifyContext {
                 version_refreshed: true,
             },
-        )
+        );
+        Disconnect::from_verdict(&v, 1_000, 0, None, 0)
     }
 
     fn failure(reason: u16) -> CloseReason {
@@ -165,7 +167,7 @@ mod tests {
         ];
         for (reason, want) in cases {
             let mut p = AlertPolicy::default();
-            let got = p.on_verdict(&verdict(reason.clone()));
+            let got = p.on_disconnect(&verdict(reason.clone()));
             assert_eq!(
                 got.as_ref().map(|a| (a.kind, a.summary.as_str())),
                 want,
@@ -180,16 +182,16 @@ mod tests {
         let replaced = verdict(CloseReason::StreamError(StreamError::Replaced {
             code: None,
         }));
-        assert!(p.on_verdict(&replaced).is_some());
+        assert!(p.on_disconnect(&replaced).is_some());
         assert!(
-            p.on_verdict(&replaced).is_none(),
+            p.on_disconnect(&replaced).is_none(),
             "no repeat within the episode"
         );
         assert!(p.on_paused(10).is_some());
         assert!(p.on_paused(10).is_none());
         p.on_user_action();
         assert!(
-            p.on_verdict(&replaced).is_some(),
+            p.on_disconnect(&replaced).is_some(),
             "a new episode after the user acts"
         );
         p.on_online();

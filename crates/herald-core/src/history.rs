@@ -93,6 +93,14 @@ pub fn count(conn: &Connection) -> Result<u64, DbError> {
     })? as u64)
 }
 
+/// The times of the disconnects since `from_ms`, oldest first (the timeline's marks).
+pub fn times_since(conn: &Connection, from_ms: i64) -> Result<Vec<i64>, DbError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT at_ms FROM disconnects WHERE at_ms >= ?1 ORDER BY at_ms")?;
+    let rows = stmt.query_map(params![from_ms], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Records that the connection went online or offline at `at_ms`; repeats of the same state
 /// are skipped so the log holds transitions only.
 pub fn log_state(conn: &Connection, at_ms: i64, online: bool) -> Result<(), DbError> {

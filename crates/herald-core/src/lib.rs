@@ -7,6 +7,11 @@
 
 pub mod alerts;
 pub mod db;
+pub mod export;
+pub mod health;
 pub mod history;
+pub mod presentation;
+pub mod qr;
+pub mod service;
 pub mod settings;
 pub mod timeline;

@@ -3,6 +3,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use wa_core::payload::AppVersion;
+
 use crate::db::DbError;
 
 /// What the user can change. Unknown fields in stored JSON are ignored and missing ones take
@@ -90,7 +92,7 @@ impl Settings {
         range("connectTimeoutSecs", self.connect_timeout_secs, 5, 120)?;
         range("queryTimeoutSecs", self.query_timeout_secs, 5, 600)?;
         if let Some(v) = &self.version_override {
-            parse_version(v).ok_or_else(|| {
+            v.trim().parse::<AppVersion>().map_err(|_| {
                 invalid(
                     "versionOverride",
                     "must look like 2.3000.1045649367 (three numbers joined by dots)",
@@ -100,24 +102,12 @@ impl Settings {
         Ok(())
     }
 
-    /// The override as numbers, if set and well-formed.
-    pub fn version_override_parts(&self) -> Option<[u32; 3]> {
-        self.version_override.as_deref().and_then(parse_version)
+    /// The override, if set and well-formed.
+    pub fn version_override(&self) -> Option<AppVersion> {
+        self.version_override
+            .as_deref()
+            .and_then(|v| v.trim().parse().ok())
     }
-}
-
-/// `"2.3000.1045649367"` → `[2, 3000, 1045649367]`.
-pub fn parse_version(text: &str) -> Option<[u32; 3]> {
-    let mut parts = text.trim().split('.');
-    let mut out = [0u32; 3];
-    for slot in &mut out {
-        let p = parts.next()?;
-        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        *slot = p.parse().ok()?;
-    }
-    parts.next().is_none().then_some(out)
 }
 
 const KEY: &str = "settings";
@@ -232,27 +222,6 @@ mod tests {
             let err = save(&conn, &s).unwrap().unwrap_err();
             assert_eq!(err.field, field);
             assert_eq!(load(&conn).unwrap(), Settings::default());
-        }
-    }
-
-    #[test]
-    fn versions_parse_strictly() {
-        assert_eq!(
-            parse_version("2.3000.1045649367"),
-            Some([2, 3000, 1045649367])
-        );
-        assert_eq!(parse_version(" 2.3000.1 "), Some([2, 3000, 1]));
-        for bad in [
-            "",
-            "2",
-            "2.3000",
-            "2.3000.1.4",
-            "2..1",
-            "a.b.c",
-            "2.3000.-1",
-            "2.3000.+1",
-        ] {
-            assert_eq!(parse_version(bad), None, "{bad}");
         }
     }
 }

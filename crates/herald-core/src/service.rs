@@ -1,0 +1,529 @@
+//! The service: one engine, the app database, and what the shells need from them.
+//!
+//! A background task turns engine events into history rows, timeline transitions, a
+//! presented connection view, health snapshots and alerts, and republishes them as
+//! [`ServiceEvent`]s in order. Commands (reconnect, pair, logout, settings) are thin calls on
+//! the engine. Changing a setting that the engine reads restarts the engine with the new
+//! configuration; the session itself is kept.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use serde::Serialize;
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+use wa_client::{ConnectionState, Engine, EngineConfig, EngineEvent, EngineHandle, StartError};
+
+use crate::alerts::{Alert, AlertPolicy};
+use crate::db::{self, DbError};
+use crate::health::{process_memory, Account, HealthView};
+use crate::history::{self, DisconnectRecord};
+use crate::presentation::{self, ConnectionView, Context};
+use crate::settings::{self, InvalidSetting, Settings};
+use crate::timeline;
+
+/// Everything the shells learn from the service, in order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum ServiceEvent {
+    /// The connection as presented (state, label, detail, QR …) changed.
+    Connection(ConnectionView),
+    /// A fresh health snapshot.
+    Health(HealthView),
+    /// A disconnect was recorded.
+    History(DisconnectRecord),
+    /// Something the user must know now: post a desktop notification.
+    Alert(AlertView),
+    /// The engine's raw event, for `herald-cli --json`.
+    Engine(EngineEvent),
+}
+
+/// A notification to post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertView {
+    pub summary: String,
+    pub body: String,
+}
+
+impl From<Alert> for AlertView {
+    fn from(a: Alert) -> Self {
+        Self {
+            summary: a.summary,
+            body: a.body,
+        }
+    }
+}
+
+/// Where the engine connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTarget {
+    pub url: String,
+    /// The root key the server's certificates must chain to (hex of 32 bytes).
+    pub trusted_root: [u8; 32],
+}
+
+/// How to start the service.
+#[derive(Debug, Clone)]
+pub struct ServiceOptions {
+    /// The data folder: `herald.db` (history, settings) and `session/` (the engine's store).
+    pub data_dir: PathBuf,
+    /// `None`: the real WhatsApp.
+    pub server: Option<ServerTarget>,
+    /// Whether to fetch the current WhatsApp Web version from the network.
+    pub fetch_version: bool,
+    /// Named in the session lock, so a second process can say who holds the session.
+    pub program_name: String,
+}
+
+/// Why the service could not start or a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error(transparent)]
+    Command(#[from] wa_client::CommandError),
+    #[error(transparent)]
+    InvalidSetting(#[from] InvalidSetting),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The running service. Cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    options: ServiceOptions,
+    db: Mutex<Connection>,
+    events: broadcast::Sender<ServiceEvent>,
+    running: tokio::sync::Mutex<Running>,
+    shared: Arc<Mutex<Shared>>,
+}
+
+struct Running {
+    engine: Arc<EngineHandle>,
+    pump: JoinHandle<()>,
+}
+
+/// What the pump and the commands both read.
+#[derive(Default)]
+struct Shared {
+    ctx: Context,
+    view: Option<ConnectionView>,
+    state: Option<ConnectionState>,
+    alerts: AlertPolicy,
+    last_backoff: bool,
+}
+
+/// Capacity of the service event stream; a lagging subscriber re-reads the current view.
+const EVENT_CAPACITY: usize = 512;
+
+impl Service {
+    /// Opens the database and starts the engine.
+    pub fn start(options: ServiceOptions) -> Result<Service, ServiceError> {
+        std::fs::create_dir_all(&options.data_dir).map_err(|source| ServiceError::Write {
+            path: options.data_dir.clone(),
+            source,
+        })?;
+        let conn = db::open(&options.data_dir.join("herald.db"))?;
+        let settings = settings::load(&conn)?;
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let engine = Arc::new(Engine::start(engine_config(&options, &settings))?);
+        let pump = spawn_pump(
+            engine.clone(),
+            events.clone(),
+            shared.clone(),
+            db_path(&options),
+        );
+        Ok(Service {
+            inner: Arc::new(Inner {
+                options,
+                db: Mutex::new(conn),
+                events,
+                running: tokio::sync::Mutex::new(Running { engine, pump }),
+                shared,
+            }),
+        })
+    }
+
+    /// Subscribes to the service's events.
+    pub fn subscribe(&self) -> broadcast::Receiver<ServiceEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// The connection as presented now.
+    pub async fn connection(&self) -> ConnectionView {
+        let state = self.engine().await.state().borrow().clone();
+        let mut shared = lock(&self.inner.shared);
+        present(&mut shared, &state)
+    }
+
+    /// The health snapshot now.
+    pub async fn health(&self) -> Result<HealthView, ServiceError> {
+        let h = self.engine().await.health();
+        let conn = lock(&self.inner.db);
+        health_view(&conn, &h)
+    }
+
+    /// One page of the history, newest first.
+    pub fn history(
+        &self,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<DisconnectRecord>, ServiceError> {
+        Ok(history::page(
+            &lock(&self.inner.db),
+            before_id,
+            limit.clamp(1, 500),
+        )?)
+    }
+
+    /// The timeline of the last `window` up to `now_ms`, with the disconnect times in it.
+    pub fn timeline(&self, now_ms: i64, window: Duration) -> Result<TimelineView, ServiceError> {
+        let from = now_ms - window.as_millis() as i64;
+        let conn = lock(&self.inner.db);
+        let transitions = history::transitions_since(&conn, from)?;
+        let spans = timeline::spans(&transitions, from, now_ms);
+        let disconnects = history::times_since(&conn, from)?;
+        Ok(TimelineView {
+            from_ms: from,
+            to_ms: now_ms,
+            uptime: timeline::uptime(&spans),
+            spans,
+            disconnects,
+        })
+    }
+
+    /// Writes the whole history as CSV into `dir`; returns the file and the row count.
+    pub fn export_history(
+        &self,
+        dir: &Path,
+        stamp: &str,
+    ) -> Result<(PathBuf, usize), ServiceError> {
+        let rows = history::page(&lock(&self.inner.db), None, u32::MAX)?;
+        let path = dir.join(format!("herald-history-{stamp}.csv"));
+        std::fs::write(&path, crate::export::csv(&rows)).map_err(|source| ServiceError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        Ok((path, rows.len()))
+    }
+
+    /// Dial again now (also leaves Paused, Replaced).
+    pub async fn reconnect_now(&self) {
+        lock(&self.inner.shared).alerts.on_user_action();
+        self.engine().await.reconnect_now();
+    }
+
+    /// Fresh QR codes (after they expired, or after a logout).
+    pub async fn start_pairing(&self) {
+        lock(&self.inner.shared).alerts.on_user_action();
+        self.engine().await.new_qr();
+    }
+
+    /// Pairing by phone number; returns the code to type on the phone.
+    pub async fn pair_with_phone(&self, phone: &str) -> Result<String, ServiceError> {
+        lock(&self.inner.shared).alerts.on_user_action();
+        Ok(self.engine().await.pair_with_phone(phone).await?)
+    }
+
+    /// Unlinks this computer and archives the session.
+    pub async fn logout(&self) -> Result<wa_client::LogoutOutcome, ServiceError> {
+        Ok(self.engine().await.logout().await?)
+    }
+
+    /// The saved settings.
+    pub fn settings(&self) -> Result<Settings, ServiceError> {
+        Ok(settings::load(&lock(&self.inner.db))?)
+    }
+
+    /// Validates and saves settings; restarts the engine when the connection reads them.
+    pub async fn set_settings(&self, new: Settings) -> Result<Settings, ServiceError> {
+        let old = self.settings()?;
+        settings::save(&lock(&self.inner.db), &new)??;
+        let mut running = self.inner.running.lock().await;
+        let connection_settings = |s: &Settings| Settings {
+            start_at_login: false,
+            ..s.clone()
+        };
+        if connection_settings(&old) != connection_settings(&new) {
+            running.engine.shutdown().await;
+            running.pump.abort();
+            let engine = Arc::new(Engine::start(engine_config(&self.inner.options, &new))?);
+            let pump = spawn_pump(
+                engine.clone(),
+                self.inner.events.clone(),
+                self.inner.shared.clone(),
+                db_path(&self.inner.options),
+            );
+            *running = Running { engine, pump };
+            tracing::info!("settings changed; the connection restarted with them");
+        }
+        Ok(new)
+    }
+
+    /// The engine, for the shells' advanced uses (the demo's simulator scan reads its QR).
+    pub async fn engine(&self) -> Arc<EngineHandle> {
+        self.inner.running.lock().await.engine.clone()
+    }
+
+    /// Stops the engine cleanly.
+    pub async fn shutdown(&self) {
+        let running = self.inner.running.lock().await;
+        running.engine.shutdown().await;
+        running.pump.abort();
+    }
+}
+
+/// The timeline as the History screen draws it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineView {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub spans: Vec<timeline::Span>,
+    pub uptime: Option<f64>,
+    pub disconnects: Vec<i64>,
+}
+
+fn db_path(options: &ServiceOptions) -> PathBuf {
+    options.data_dir.join("herald.db")
+}
+
+/// The engine configuration for these options and settings.
+pub fn engine_config(options: &ServiceOptions, s: &Settings) -> EngineConfig {
+    let mut c = EngineConfig {
+        data_dir: options.data_dir.join("session"),
+        program_name: options.program_name.clone(),
+        ..EngineConfig::default()
+    };
+    if let Some(server) = &options.server {
+        c.server_url = server.url.clone();
+        c.trusted_root = wa_core::signal::PublicKey::from_bytes(server.trusted_root);
+    }
+    if !options.fetch_version {
+        c.version.sw_js_url = None;
+    }
+    c.keepalive.interval_min = Duration::from_secs(u64::from(s.keepalive_min_secs));
+    c.keepalive.interval_max = Duration::from_secs(u64::from(s.keepalive_max_secs));
+    c.connect_timeout = Duration::from_secs(u64::from(s.connect_timeout_secs));
+    c.iq_timeout = Duration::from_secs(u64::from(s.query_timeout_secs));
+    c.version.override_version = s.version_override();
+    c.presence = match s.presence {
+        settings::Presence::Available => wa_client::Presence::Available,
+        settings::Presence::Unavailable => wa_client::Presence::Unavailable,
+    };
+    c
+}
+
+fn present(shared: &mut Shared, state: &ConnectionState) -> ConnectionView {
+    if let ConnectionState::Pairing { qr, .. } = state {
+        let drawn = shared
+            .view
+            .as_ref()
+            .and_then(|v| v.qr.as_ref())
+            .filter(|q| &q.text == qr);
+        shared.ctx.qr_svg = match drawn {
+            Some(q) => Some(q.svg.clone()),
+            None => match crate::qr::svg(qr) {
+                Ok(svg) => Some(svg),
+                Err(e) => {
+                    tracing::error!(error = %e, "the QR code could not be drawn");
+                    None
+                }
+            },
+        };
+    }
+    let view = presentation::present(state, &shared.ctx);
+    shared.view = Some(view.clone());
+    view
+}
+
+fn health_view(conn: &Connection, h: &wa_client::Health) -> Result<HealthView, ServiceError> {
+    let last = history::page(conn, None, 1)?.into_iter().next();
+    Ok(HealthView {
+        state: h.state.clone(),
+        state_since_ms: h.state_since_ms,
+        account: h.jid.as_deref().and_then(Account::from_jid),
+        last_disconnect: last,
+        attempt: h.attempt,
+        next_retry_at_ms: h.next_retry_at_ms,
+        rtt_ms: h.rtt_ms,
+        last_pong_ms: h.last_pong_ms,
+        version: h.version.clone(),
+        version_source: h
+            .version_source
+            .and_then(|s| serde_json::to_value(s).ok())
+            .and_then(|v| v.as_str().map(str::to_owned)),
+        memory_bytes: process_memory(),
+        disconnects: history::count(conn)?,
+    })
+}
+
+fn spawn_pump(
+    engine: Arc<EngineHandle>,
+    events: broadcast::Sender<ServiceEvent>,
+    shared: Arc<Mutex<Shared>>,
+    db_path: PathBuf,
+) -> JoinHandle<()> {
+    let mut rx = engine.subscribe();
+    tokio::spawn(async move {
+        // The pump writes through its own connection (WAL lets readers go on meanwhile).
+        let conn = match db::open(&db_path) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "history is off: the database cannot be opened");
+                return;
+            }
+        };
+        {
+            let state = engine.state().borrow().clone();
+            let mut s = lock(&shared);
+            s.ctx.account = engine
+                .health()
+                .jid
+                .as_deref()
+                .and_then(Account::from_jid)
+                .map(|a| a.phone);
+            let view = present(&mut s, &state);
+            s.state = Some(state);
+            let _ = events.send(ServiceEvent::Connection(view));
+        }
+        loop {
+            let event = match rx.recv().await {
+                Ok(e) => e,
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(
+                        missed = n,
+                        "service fell behind the engine; re-reading state"
+                    );
+                    let state = engine.state().borrow().clone();
+                    let view = present(&mut lock(&shared), &state);
+                    let _ = events.send(ServiceEvent::Connection(view));
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            };
+            let _ = events.send(ServiceEvent::Engine(event.clone()));
+            handle(&event, &engine, &events, &shared, &conn);
+        }
+    })
+}
+
+fn handle(
+    event: &EngineEvent,
+    engine: &EngineHandle,
+    events: &broadcast::Sender<ServiceEvent>,
+    shared: &Arc<Mutex<Shared>>,
+    conn: &Connection,
+) {
+    let mut publish_health = false;
+    match event {
+        EngineEvent::State { at_ms, state } => {
+            let online = matches!(state, ConnectionState::Online { .. });
+            let offline = !matches!(
+                state,
+                ConnectionState::Online { .. } | ConnectionState::LoggingIn
+            );
+            if online || offline {
+                if let Err(e) = history::log_state(conn, *at_ms as i64, online) {
+                    tracing::warn!(error = %e, "timeline transition not recorded");
+                }
+            }
+            let mut s = lock(shared);
+            s.ctx.since_ms = Some(*at_ms);
+            if online {
+                s.alerts.on_online();
+                s.ctx.last_advice = None;
+            }
+            if let ConnectionState::Paused {
+                reason: wa_client::PausedReason::NeedsAttention,
+            } = state
+            {
+                if s.last_backoff {
+                    let attempts = engine.health().attempt;
+                    if let Some(alert) = s.alerts.on_paused(attempts) {
+                        let _ = events.send(ServiceEvent::Alert(alert.into()));
+                    }
+                }
+            }
+            if matches!(state, ConnectionState::LoggedOut) {
+                s.ctx.account = None;
+            }
+            let view = present(&mut s, state);
+            s.state = Some(state.clone());
+            drop(s);
+            let _ = events.send(ServiceEvent::Connection(view));
+            publish_health = true;
+        }
+        EngineEvent::Paired { jid, .. } => {
+            lock(shared).ctx.account = Account::from_jid(jid).map(|a| a.phone);
+        }
+        EngineEvent::Disconnected(d) => {
+            let record = history::DisconnectRecord {
+                id: 0,
+                at_ms: d.at_ms as i64,
+                cause: d.cause.clone(),
+                title: d.title.clone(),
+                code: d.code,
+                decision: match &d.stop_state {
+                    Some(end) => format!("stop:{end}"),
+                    None => serde_json::to_value(d.decision)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                },
+                advice: d.advice.clone(),
+                attempt: (d.attempt > 0).then_some(d.attempt),
+                delay_ms: d.delay_ms,
+                online_for_ms: (d.online_for_ms > 0).then_some(d.online_for_ms),
+            };
+            match history::append(conn, &record) {
+                Ok(saved) => {
+                    let _ = events.send(ServiceEvent::History(saved));
+                }
+                Err(e) => tracing::warn!(error = %e, "disconnect not recorded"),
+            }
+            let mut s = lock(shared);
+            s.ctx.last_advice = Some(d.advice.clone());
+            s.last_backoff = matches!(d.decision, wa_client::DecisionKind::Backoff);
+            if let Some(alert) = s.alerts.on_disconnect(d) {
+                let _ = events.send(ServiceEvent::Alert(alert.into()));
+            }
+            publish_health = true;
+        }
+        EngineEvent::Pong { .. }
+        | EngineEvent::KeepAliveTimeout { .. }
+        | EngineEvent::KeepAliveRestored { .. }
+        | EngineEvent::Version { .. }
+        | EngineEvent::LoggedOut { .. } => publish_health = true,
+        EngineEvent::Qr { .. }
+        | EngineEvent::PairCode { .. }
+        | EngineEvent::PrekeysUploaded { .. } => {}
+    }
+    if publish_health {
+        match health_view(conn, &engine.health()) {
+            Ok(h) => {
+                let _ = events.send(ServiceEvent::Health(h));
+            }
+            Err(e) => tracing::warn!(error = %e, "health snapshot failed"),
+        }
+    }
+}
+
+/// A poisoned lock holds plain data that is still consistent at every await point; keep
+/// serving it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
