@@ -1,7 +1,9 @@
 //! `herald-cli`: Herald without a window.
 
 mod debug_node;
+mod debug_proto;
 mod node_json;
+mod proto_json;
 
 use std::process::ExitCode;
 
@@ -30,6 +32,12 @@ enum DebugTool {
         #[command(subcommand)]
         action: NodeAction,
     },
+    /// Protobuf messages and pairing crypto, for cross-checks.
+    #[command(hide = true)]
+    Proto {
+        #[command(subcommand)]
+        action: debug_proto::ProtoAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -52,6 +60,9 @@ fn main() -> ExitCode {
             NodeAction::Decode => debug_node::run(debug_node::Direction::Decode),
             NodeAction::Encode => debug_node::run(debug_node::Direction::Encode),
         },
+        Command::Debug {
+            tool: DebugTool::Proto { action },
+        } => debug_proto::run(&action),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,10 @@
 pub mod backoff;
 pub mod binary;
 pub mod disconnect;
+pub mod ids;
 pub mod noise;
+pub mod pair;
+pub mod payload;
 pub mod proto;
 pub mod signal;
+pub mod stanza;

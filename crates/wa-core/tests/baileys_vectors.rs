@@ -1,0 +1,108 @@
+//! Our codec against nodes encoded and decoded by Baileys (`tests/vectors/baileys-nodes.json`,
+//! made by `conformance/gen-baileys-vectors.mjs`), without needing Node.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use serde_json::Value;
+use wa_core::binary::{self, Attr, AttrValue, Content, Node};
+
+fn vectors() -> Vec<Value> {
+    let v: Value = serde_json::from_str(include_str!("vectors/baileys-nodes.json")).unwrap();
+    v["vectors"].as_array().unwrap().clone()
+}
+
+/// A vector tree as a node, reading attribute text the way Baileys encodes it.
+fn tree_to_node(t: &Value) -> Node {
+    let attrs = t["attrs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| Attr {
+            key: pair[0].as_str().unwrap().to_owned().into(),
+            value: AttrValue::from_text(pair[1].as_str().unwrap()),
+        })
+        .collect();
+    let c = &t["content"];
+    let content = if c.is_null() {
+        Content::None
+    } else if let Some(children) = c.as_array() {
+        Content::Nodes(children.iter().map(tree_to_node).collect())
+    } else if let Some(b64) = c.get("b64") {
+        Content::Bytes(BASE64.decode(b64.as_str().unwrap()).unwrap())
+    } else {
+        Content::Bytes(c["text"].as_str().unwrap().as_bytes().to_vec())
+    };
+    Node {
+        tag: t["tag"].as_str().unwrap().to_owned().into(),
+        attrs,
+        content,
+    }
+}
+
+/// Our decoded node in Baileys' terms: Baileys drops a raw agent when it decodes an `AD_JID`.
+fn as_baileys_sees_it(node: &Node) -> Node {
+    let attrs = node
+        .attrs
+        .iter()
+        .map(|a| {
+            let value = match &a.value {
+                AttrValue::Jid(j) if j.agent != 0 => AttrValue::Jid(wa_core::binary::Jid {
+                    agent: 0,
+                    ..j.clone()
+                }),
+                v => v.clone(),
+            };
+            Attr {
+                key: a.key.clone(),
+                value,
+            }
+        })
+        .collect();
+    let content = match &node.content {
+        Content::Nodes(children) => {
+            Content::Nodes(children.iter().map(as_baileys_sees_it).collect())
+        }
+        other => other.clone(),
+    };
+    Node {
+        tag: node.tag.clone(),
+        attrs,
+        content,
+    }
+}
+
+#[test]
+fn decodes_baileys_bytes_to_baileys_trees() {
+    let vectors = vectors();
+    assert!(vectors.len() >= 300);
+    let mut agents = 0;
+    for (i, v) in vectors.iter().enumerate() {
+        let bytes = hex::decode(v["hex"].as_str().unwrap()).unwrap();
+        let ours = binary::decode(&bytes).unwrap_or_else(|e| panic!("vector {i}: {e}"));
+        let seen = as_baileys_sees_it(&ours);
+        agents += usize::from(seen != ours);
+        assert_eq!(seen, tree_to_node(&v["tree"]), "vector {i}");
+    }
+    assert!(agents > 0, "no vector carried a raw agent");
+}
+
+#[test]
+fn encodes_baileys_trees_like_baileys() {
+    let mut exact = 0;
+    for (i, v) in vectors().iter().enumerate() {
+        let node = tree_to_node(&v["tree"]);
+        let ours = binary::encode(&node).unwrap_or_else(|e| panic!("vector {i}: {e}"));
+        let theirs = hex::decode(v["reencoded_hex"].as_str().unwrap()).unwrap();
+        if v["byte_exact"].as_bool().unwrap() {
+            assert_eq!(hex::encode(&ours), hex::encode(&theirs), "vector {i}");
+            exact += 1;
+        }
+        // Where the bytes may differ, both must still mean the same tree.
+        assert_eq!(
+            binary::decode(&ours).unwrap(),
+            binary::decode(&theirs).unwrap(),
+            "vector {i}"
+        );
+    }
+    assert!(exact >= 200, "only {exact} byte-exact vectors");
+}
