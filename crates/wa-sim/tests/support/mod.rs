@@ -177,6 +177,12 @@ impl RawClient {
         self.send_frame(&sealed).await;
     }
 
+    /// Encrypts and sends arbitrary frame plaintext (flags byte included).
+    pub async fn send_raw_plaintext(&mut self, plain: &[u8]) {
+        let sealed = self.cipher.as_mut().expect("cipher").encrypt(plain).expect("encrypt");
+        self.send_frame(&sealed).await;
+    }
+
     /// Sends a frame whose ciphertext was altered after encryption.
     pub async fn send_tampered(&mut self, node: &Node) {
         let plain = encode(node).expect("encode");
