@@ -96,12 +96,11 @@ fn chain(e: &dyn std::error::Error) -> String {
 async fn run(args: Args) -> Result<(), wa_sim::SimError> {
     let sim = Simulator::new(args.config)?;
     let (listener, addr) = server::bind(args.port).await?;
-    let line = serde_json::json!({
-        "event": "listening",
-        "url": format!("ws://{addr}/ws/chat"),
-        "admin": format!("http://{addr}/admin"),
-        "root_pub_hex": sim.root_pub_hex()?,
-    });
+    // Written by hand so the keys keep this order (serde_json's map would sort them).
+    let line = format!(
+        r#"{{"event":"listening","url":"ws://{addr}/ws/chat","admin":"http://{addr}/admin","root_pub_hex":"{}"}}"#,
+        sim.root_pub_hex()?
+    );
     let mut stdout = std::io::stdout().lock();
     // A closed stdout must not stop the server; the line is for whoever started us.
     let _ = writeln!(stdout, "{line}");
