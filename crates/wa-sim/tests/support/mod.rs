@@ -3,6 +3,8 @@
 //! WebSocket bridged to channels). Not the product client.
 #![allow(dead_code)]
 
+pub mod net;
+
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
