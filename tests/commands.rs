@@ -1,5 +1,10 @@
-//! The shell's commands on Tauri's mock runtime: no webview, the real command handlers.
+//! The shell's commands on Tauri's mock runtime: no webview, the real command handlers over a
+//! real service (an engine pointed at a port where nothing listens, a real database).
 
+use std::path::PathBuf;
+
+use herald_app::paths::LaunchOptions;
+use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{
     get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
@@ -7,8 +12,31 @@ use tauri::test::{
 use tauri::webview::InvokeRequest;
 use tauri::{WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 
-fn app_and_window() -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
-    let app = herald_app::configure(mock_builder())
+fn data_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn app_and_window(name: &str, demo: bool) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let dir = data_dir(name);
+    // Outside demo mode the engine dials a loopback port where nothing listens.
+    let server = (!demo).then(|| {
+        herald_app::paths::server_target(
+            "ws://127.0.0.1:9/ws/chat",
+            "142375574d0a587166aae71ebe516437c4a28b73e3695c6ce1f7f9545da8ee6b",
+        )
+        .expect("target")
+    });
+    let options = LaunchOptions {
+        demo,
+        data_dir: Some(dir.clone()),
+        server,
+    };
+    let data = herald_app::paths::data_dir(&options).expect("data dir");
+    let state = tauri::async_runtime::block_on(herald_app::start_service(&options, &data))
+        .expect("service starts");
+    let app = herald_app::configure(mock_builder(), state)
         .build(mock_context(noop_assets()))
         .expect("mock app builds");
     let window = WebviewWindowBuilder::new(&app, "main", WebviewUrl::default())
@@ -17,11 +45,7 @@ fn app_and_window() -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
     (app, window)
 }
 
-fn invoke(
-    window: &WebviewWindow<MockRuntime>,
-    cmd: &str,
-    args: serde_json::Value,
-) -> Result<serde_json::Value, serde_json::Value> {
+fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
     get_ipc_response(
         window,
         InvokeRequest {
@@ -34,54 +58,79 @@ fn invoke(
             invoke_key: INVOKE_KEY.to_string(),
         },
     )
-    .map(|body| {
-        body.deserialize::<serde_json::Value>()
-            .expect("json response")
-    })
+    .map(|body| body.deserialize::<Value>().expect("json response"))
 }
 
 #[test]
-fn a_fresh_install_reports_not_linked() {
-    let (_app, window) = app_and_window();
-    let view = invoke(&window, "connection_state", serde_json::json!({})).unwrap();
-    assert_eq!(view["state"], "not_linked");
-    assert_eq!(view["label"], "Not linked yet");
-    assert_eq!(view["tray"], "offline");
-    assert!(
-        view["detail"].as_str().unwrap().contains("QR code"),
-        "the detail tells the user what to do: {view}"
-    );
-}
+fn settings_round_trip_and_bad_values_are_refused_with_their_field() {
+    let (_app, w) = app_and_window("cmd-settings", true);
+    let defaults = invoke(&w, "get_settings", json!({})).unwrap();
+    assert_eq!(defaults["keepaliveMinSecs"], 20);
+    assert_eq!(defaults["presence"], "unavailable");
 
-#[test]
-fn ui_ready_is_accepted() {
-    let (_app, window) = app_and_window();
+    let mut bad = defaults.clone();
+    bad["keepaliveMinSecs"] = json!(45);
+    let err = invoke(&w, "set_settings", json!({ "settings": bad })).unwrap_err();
+    assert_eq!(err["code"], "invalid_setting");
+    assert_eq!(err["field"], "keepaliveMaxSecs");
     assert_eq!(
-        invoke(&window, "ui_ready", serde_json::json!({})).unwrap(),
-        serde_json::Value::Null
+        invoke(&w, "get_settings", json!({})).unwrap(),
+        defaults,
+        "nothing changed"
     );
+
+    let mut good = defaults.clone();
+    good["keepaliveMinSecs"] = json!(60);
+    good["keepaliveMaxSecs"] = json!(60);
+    good["versionOverride"] = json!("2.3000.1045649367");
+    assert_eq!(
+        invoke(&w, "set_settings", json!({ "settings": good.clone() })).unwrap(),
+        good
+    );
+    assert_eq!(invoke(&w, "get_settings", json!({})).unwrap(), good);
+}
+
+#[test]
+fn history_and_timeline_start_empty() {
+    let (_app, w) = app_and_window("cmd-history", true);
+    assert_eq!(
+        invoke(&w, "history", json!({ "limit": 10 })).unwrap(),
+        json!([])
+    );
+    let t = invoke(&w, "timeline", json!({ "range": "day" })).unwrap();
+    assert_eq!(
+        t["toMs"].as_i64().unwrap() - t["fromMs"].as_i64().unwrap(),
+        86_400_000
+    );
+    assert!(t["spans"].as_array().unwrap().len() <= 2);
+    let err = invoke(&w, "timeline", json!({ "range": "year" })).unwrap_err();
+    assert_eq!(err["code"], "invalid_range");
+}
+
+#[test]
+fn demo_commands_need_demo_mode() {
+    let (_app, w) = app_and_window("cmd-not-demo", false);
+    assert_eq!(invoke(&w, "app_info", json!({})).unwrap()["demo"], false);
+    let err = invoke(&w, "demo_fault", json!({ "kind": "drop" })).unwrap_err();
+    assert_eq!(err["code"], "not_demo");
+    assert!(err["advice"].as_str().unwrap().contains("--demo"));
+}
+
+#[test]
+fn demo_faults_are_named() {
+    let (_app, w) = app_and_window("cmd-demo-fault", true);
+    assert_eq!(invoke(&w, "app_info", json!({})).unwrap()["demo"], true);
+    let err = invoke(&w, "demo_fault", json!({ "kind": "fire" })).unwrap_err();
+    assert_eq!(err["code"], "demo");
+    assert!(err["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown demo fault"));
 }
 
 #[test]
 fn unknown_commands_are_refused() {
-    let (_app, window) = app_and_window();
-    let err = invoke(&window, "delete_everything", serde_json::json!({})).unwrap_err();
-    assert!(
-        err.to_string().contains("not found"),
-        "unexpected error for an unknown command: {err}"
-    );
-}
-
-#[test]
-fn closing_the_window_quits_unless_a_tray_is_shown() {
-    let (app, _window) = app_and_window();
-    let state = tauri::Manager::state::<herald_app::AppState>(&app);
-    assert!(!state.lives_in_tray(), "no tray yet: closing must quit");
-    state.set_tray(herald_app::state::TrayPresence::Hidden);
-    assert!(
-        !state.lives_in_tray(),
-        "an icon nobody can see cannot bring the window back"
-    );
-    state.set_tray(herald_app::state::TrayPresence::Shown);
-    assert!(state.lives_in_tray());
+    let (_app, w) = app_and_window("cmd-unknown", true);
+    let err = invoke(&w, "delete_everything", json!({})).unwrap_err();
+    assert!(err.to_string().contains("not found"), "{err}");
 }

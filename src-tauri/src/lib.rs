@@ -4,6 +4,8 @@
 //! events, tray updates and notifications. Nothing here decides anything about the connection.
 
 pub mod commands;
+pub mod error;
+pub mod events;
 pub mod logging;
 pub mod notify;
 pub mod paths;
@@ -11,24 +13,71 @@ pub mod state;
 pub mod tray;
 pub mod window;
 
+use herald_core::demo::Demo;
+use herald_core::service::{Service, ServiceOptions};
 use tauri::{Manager, RunEvent, Runtime};
 
-pub use state::{AppState, ConnectionView};
+pub use state::AppState;
 
 /// The builder shared by the real app and the tests (which pass `tauri::test::mock_builder()`).
-pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
     builder
-        .manage(AppState::default())
+        .manage(state)
         .invoke_handler(tauri::generate_handler![
+            commands::app_info,
             commands::connection_state,
+            commands::health,
+            commands::history,
+            commands::timeline,
+            commands::export_history_csv,
+            commands::start_pairing,
+            commands::pair_with_phone,
+            commands::reconnect_now,
+            commands::logout,
+            commands::get_settings,
+            commands::set_settings,
+            commands::demo_scan,
+            commands::demo_fault,
             commands::ui_ready,
             commands::quit,
         ])
 }
 
+/// Starts the service for this launch: against the real WhatsApp, or against the built-in
+/// simulator in demo mode.
+pub async fn start_service(
+    options: &paths::LaunchOptions,
+    data_dir: &std::path::Path,
+) -> Result<AppState, String> {
+    let demo = if options.demo {
+        Some(
+            Demo::start(&data_dir.join("simulator"))
+                .await
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
+    let service = Service::start(ServiceOptions {
+        data_dir: data_dir.to_path_buf(),
+        server: demo.as_ref().map(Demo::target).or(options.server.clone()),
+        // Only the real WhatsApp publishes its version; the demo never leaves this computer.
+        fetch_version: demo.is_none() && options.server.is_none(),
+        program_name: "Herald".into(),
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(AppState::new(service, demo))
+}
+
 /// Starts the desktop app; returns when the user quits.
 pub fn run() {
-    let options = paths::LaunchOptions::from_env_and_args();
+    let options = match paths::LaunchOptions::from_env_and_args() {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("herald: {e}");
+            std::process::exit(2);
+        }
+    };
     let data_dir = match paths::data_dir(&options) {
         Ok(dir) => dir,
         Err(e) => {
@@ -40,6 +89,16 @@ pub fn run() {
     let _log_guard = logging::init(&data_dir);
     tracing::info!(data_dir = %data_dir.display(), demo = options.demo, "herald starting");
 
+    let state = match tauri::async_runtime::block_on(start_service(&options, &data_dir)) {
+        Ok(state) => state,
+        Err(e) => {
+            tracing::error!(error = %e, "Herald could not start its service");
+            eprintln!("herald: {e}");
+            std::process::exit(1);
+        }
+    };
+    let service = state.service.clone();
+
     let single_instance = tauri_plugin_single_instance::Builder::new()
         .dbus_id(paths::instance_id(&options))
         .callback(|app, _args, _cwd| {
@@ -48,12 +107,13 @@ pub fn run() {
         })
         .build();
 
-    let app = configure(tauri::Builder::default())
+    let app = configure(tauri::Builder::default(), state)
         .plugin(single_instance)
         .setup(move |app| {
             let handle = app.handle().clone();
-            let tray = tray::create(&handle);
-            app.state::<AppState>().set_tray(tray);
+            let presence = tray::create(&handle);
+            app.state::<AppState>().set_tray(presence);
+            events::forward(handle.clone(), service.clone());
             window::show_main(&handle);
             Ok(())
         })
@@ -66,17 +126,22 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    app.run(|handle, event| {
-        if let RunEvent::ExitRequested {
+    app.run(|handle, event| match event {
+        RunEvent::ExitRequested {
             code: None, api, ..
-        } = event
-        {
-            // The last window closed. Live on in the tray only where the user can see the tray
-            // and get the window back from it; otherwise closing the window means quitting.
+        } => {
+            // The last window closed. Live on in the tray only where the user can see the
+            // tray and get the window back from it; otherwise closing the window means quitting.
             if handle.state::<AppState>().lives_in_tray() {
                 tracing::info!("window closed; Herald keeps running in the tray");
                 api.prevent_exit();
             }
         }
+        RunEvent::Exit => {
+            let service = handle.state::<AppState>().service.clone();
+            tauri::async_runtime::block_on(service.shutdown());
+            tracing::info!("Herald stopped");
+        }
+        _ => {}
     });
 }

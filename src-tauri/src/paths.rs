@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use herald_core::service::ServerTarget;
+
 /// How the app was launched.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LaunchOptions {
@@ -9,15 +11,23 @@ pub struct LaunchOptions {
     pub demo: bool,
     /// `HERALD_DATA_DIR`: an explicit data folder (tests and portable installs use it).
     pub data_dir: Option<PathBuf>,
+    /// `HERALD_SERVER` + `HERALD_TRUST_ROOT` (hex): another server than WhatsApp, such as a
+    /// `wa-sim serve` on this machine.
+    pub server: Option<ServerTarget>,
 }
 
 impl LaunchOptions {
     /// Reads the command line and the environment of this process.
-    pub fn from_env_and_args() -> Self {
-        Self::parse(
+    pub fn from_env_and_args() -> Result<Self, PathError> {
+        let mut options = Self::parse(
             std::env::args().skip(1),
             std::env::var_os("HERALD_DATA_DIR").map(PathBuf::from),
-        )
+        );
+        if let Ok(url) = std::env::var("HERALD_SERVER") {
+            let root = std::env::var("HERALD_TRUST_ROOT").unwrap_or_default();
+            options.server = Some(server_target(&url, &root)?);
+        }
+        Ok(options)
     }
 
     fn parse(args: impl Iterator<Item = String>, data_dir: Option<PathBuf>) -> Self {
@@ -25,8 +35,36 @@ impl LaunchOptions {
         Self {
             demo,
             data_dir: data_dir.filter(|d| !d.as_os_str().is_empty()),
+            server: None,
         }
     }
+}
+
+/// A server target from its URL and the hex of its root key.
+pub fn server_target(url: &str, root_hex: &str) -> Result<ServerTarget, PathError> {
+    if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+        return Err(PathError::Server(format!(
+            "{url:?} is not a ws:// or wss:// URL"
+        )));
+    }
+    let bytes = hex_32(root_hex.trim()).ok_or_else(|| {
+        PathError::Server("the trusted root must be 64 hex digits (32 bytes)".into())
+    })?;
+    Ok(ServerTarget {
+        url: url.to_string(),
+        trusted_root: bytes,
+    })
+}
+
+fn hex_32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Why no data folder could be set up.
@@ -35,6 +73,9 @@ pub enum PathError {
     /// The platform reports no per-user data folder (no home directory).
     #[error("no per-user data folder is known on this system; set HERALD_DATA_DIR")]
     NoDataDir,
+    /// `HERALD_SERVER` / `HERALD_TRUST_ROOT` are unusable.
+    #[error("HERALD_SERVER: {0}")]
+    Server(String),
     /// The folder exists as something else or cannot be created.
     #[error("cannot create the data folder {path}: {source}")]
     Create {
@@ -95,16 +136,27 @@ mod tests {
     }
 
     #[test]
+    fn server_targets_are_checked() {
+        let root = "142375574d0a587166aae71ebe516437c4a28b73e3695c6ce1f7f9545da8ee6b";
+        let t = server_target("ws://127.0.0.1:1/ws/chat", root).unwrap();
+        assert_eq!(t.trusted_root[0], 0x14);
+        assert!(server_target("http://x", root).is_err());
+        assert!(server_target("ws://x", "abc").is_err());
+        assert!(server_target("ws://x", &"zz".repeat(32)).is_err());
+    }
+
+    #[test]
     fn demo_data_lives_apart() {
         let tmp = std::env::temp_dir().join(format!("herald-paths-{}", std::process::id()));
         let real = data_dir(&LaunchOptions {
-            demo: false,
             data_dir: Some(tmp.clone()),
+            ..Default::default()
         })
         .unwrap();
         let demo = data_dir(&LaunchOptions {
             demo: true,
             data_dir: Some(tmp.clone()),
+            ..Default::default()
         })
         .unwrap();
         assert_eq!(real, tmp);
@@ -113,7 +165,7 @@ mod tests {
         assert_ne!(
             instance_id(&LaunchOptions {
                 demo: true,
-                data_dir: None
+                ..Default::default()
             }),
             instance_id(&LaunchOptions::default())
         );

@@ -1,39 +1,15 @@
-//! What the shell keeps between calls: the connection as the UI shows it, and the tray.
+//! What the shell keeps: the service, the demo simulator in demo mode, and the tray's fate.
 
-use serde::Serialize;
 use std::sync::Mutex;
 
-use crate::tray::TrayStatus;
-
-/// The connection's state as the window, the tray and the notifications present it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ConnectionView {
-    /// A stable machine key (`not_linked`, `connecting`, `online`, …) for the UI's styling.
-    pub state: &'static str,
-    /// The state in the user's words.
-    pub label: String,
-    /// One sentence on what it means and what to do.
-    pub detail: String,
-    /// Which tray icon stands for it.
-    pub tray: TrayStatus,
-}
-
-impl ConnectionView {
-    /// No account has been linked on this computer yet.
-    pub fn not_linked() -> Self {
-        Self {
-            state: "not_linked",
-            label: "Not linked yet".into(),
-            detail: "Link Herald to your WhatsApp by scanning a QR code with your phone.".into(),
-            tray: TrayStatus::Offline,
-        }
-    }
-}
+use herald_core::demo::Demo;
+use herald_core::service::Service;
 
 /// Shared state managed by Tauri.
 pub struct AppState {
-    connection: Mutex<ConnectionView>,
+    pub service: Service,
+    /// The built-in simulator, in demo mode.
+    pub demo: Option<Demo>,
     tray: Mutex<TrayPresence>,
 }
 
@@ -48,39 +24,27 @@ pub enum TrayPresence {
     Shown,
 }
 
-impl Default for AppState {
-    fn default() -> Self {
+impl AppState {
+    pub fn new(service: Service, demo: Option<Demo>) -> Self {
         Self {
-            connection: Mutex::new(ConnectionView::not_linked()),
+            service,
+            demo,
             tray: Mutex::new(TrayPresence::Missing),
         }
-    }
-}
-
-impl AppState {
-    /// The connection as last published.
-    pub fn connection(&self) -> ConnectionView {
-        lock(&self.connection).clone()
     }
 
     /// Records how the tray came out at start-up.
     pub fn set_tray(&self, presence: TrayPresence) {
-        *lock(&self.tray) = presence;
+        *self.tray.lock().unwrap_or_else(|p| p.into_inner()) = presence;
     }
 
     /// How the tray came out at start-up.
     pub fn tray(&self) -> TrayPresence {
-        *lock(&self.tray)
+        *self.tray.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Closing the last window keeps the app alive only if the tray can bring it back.
     pub fn lives_in_tray(&self) -> bool {
         self.tray() == TrayPresence::Shown
     }
-}
-
-/// A poisoned lock only means another thread panicked mid-update of a plain value; the value is
-/// still a valid snapshot, so keep serving it rather than taking the UI down.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

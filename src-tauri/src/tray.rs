@@ -11,7 +11,9 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::state::{ConnectionView, TrayPresence};
+use herald_core::presentation::{ConnectionView, Tone};
+
+use crate::state::TrayPresence;
 use crate::window;
 
 /// The tray icon's stable id.
@@ -28,6 +30,16 @@ pub enum TrayStatus {
 }
 
 impl TrayStatus {
+    /// The icon for a presented state.
+    pub fn of(view: &ConnectionView) -> Self {
+        match view.tone {
+            Tone::Ok => TrayStatus::Online,
+            Tone::Warn => TrayStatus::Connecting,
+            Tone::Bad => TrayStatus::NeedsAttention,
+            Tone::Off => TrayStatus::Offline,
+        }
+    }
+
     fn icon_png(self) -> &'static [u8] {
         match self {
             TrayStatus::Online => include_bytes!("../../icons/tray-online.png"),
@@ -45,7 +57,8 @@ pub fn label(view: &ConnectionView) -> String {
 
 /// Creates the tray icon for the current state and reports whether the user can see it.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> TrayPresence {
-    let view = app.state::<crate::AppState>().connection();
+    let service = app.state::<crate::AppState>().service.clone();
+    let view = tauri::async_runtime::block_on(service.connection());
     // The tray crate panics when the appindicator library cannot be loaded. Catch that, and
     // log its message ourselves instead of letting the default hook print a backtrace.
     let message = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
@@ -85,13 +98,17 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> TrayPresence {
 
 fn build<R: Runtime>(app: &AppHandle<R>, view: &ConnectionView) -> tauri::Result<()> {
     TrayIconBuilder::with_id(TRAY_ID)
-        .icon(Image::from_bytes(view.tray.icon_png())?)
+        .icon(Image::from_bytes(TrayStatus::of(view).icon_png())?)
         .title(label(view))
         .tooltip(label(view))
         .menu(&menu(app, view)?)
         .show_menu_on_left_click(true)
         .on_menu_event(|app, event| match event.id.as_ref() {
             "open" => window::show_main(app),
+            "reconnect" => {
+                let service = app.state::<crate::AppState>().service.clone();
+                tauri::async_runtime::spawn(async move { service.reconnect_now().await });
+            }
             "quit" => app.exit(0),
             _ => {}
         })
@@ -103,8 +120,15 @@ fn menu<R: Runtime>(app: &AppHandle<R>, view: &ConnectionView) -> tauri::Result<
     let status = MenuItem::with_id(app, "status", label(view), false, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(app)?;
     let open = MenuItem::with_id(app, "open", "Open Herald", true, None::<&str>)?;
+    let reconnect = MenuItem::with_id(
+        app,
+        "reconnect",
+        "Reconnect now",
+        view.can_reconnect,
+        None::<&str>,
+    )?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    Menu::with_items(app, &[&status, &separator, &open, &quit])
+    Menu::with_items(app, &[&status, &separator, &open, &reconnect, &quit])
 }
 
 /// Shows a new state on the tray: icon, label and the menu's status line.
@@ -113,7 +137,7 @@ pub fn show_state<R: Runtime>(app: &AppHandle<R>, view: &ConnectionView) {
         return;
     };
     let result = (|| -> tauri::Result<()> {
-        tray.set_icon(Some(Image::from_bytes(view.tray.icon_png())?))?;
+        tray.set_icon(Some(Image::from_bytes(TrayStatus::of(view).icon_png())?))?;
         tray.set_title(Some(label(view)))?;
         tray.set_tooltip(Some(label(view)))?;
         tray.set_menu(Some(menu(app, view)?))?;

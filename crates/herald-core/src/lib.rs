@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod db;
+pub mod demo;
 pub mod export;
 pub mod health;
 pub mod history;
