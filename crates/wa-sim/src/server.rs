@@ -59,13 +59,17 @@ type Params = Query<HashMap<String, String>>;
 
 fn bad_request(message: String) -> Response {
     tracing::warn!(%message, "control request refused");
-    (StatusCode::BAD_REQUEST, Json(json!({ "ok": false, "error": message }))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "ok": false, "error": message })),
+    )
+        .into_response()
 }
 
-fn conn_param(params: &HashMap<String, String>) -> Result<Option<u64>, Response> {
+fn conn_param(params: &HashMap<String, String>) -> Result<Option<u64>, String> {
     params
         .get("conn")
-        .map(|c| c.parse().map_err(|_| bad_request(format!("conn={c} is not a number"))))
+        .map(|c| c.parse().map_err(|_| format!("conn={c} is not a number")))
         .transpose()
 }
 
@@ -168,8 +172,10 @@ async fn pair_code(State(sim): State<Simulator>, Query(p): Params, body: String)
 
 async fn companion_reg_refresh(State(sim): State<Simulator>, Query(p): Params) -> Response {
     match conn_param(&p) {
-        Ok(conn) => Json(json!({ "ok": true, "sent": sim.companion_reg_refresh(conn) })).into_response(),
-        Err(r) => r,
+        Ok(conn) => {
+            Json(json!({ "ok": true, "sent": sim.companion_reg_refresh(conn) })).into_response()
+        }
+        Err(e) => bad_request(e),
     }
 }
 
@@ -181,7 +187,7 @@ async fn kick(State(sim): State<Simulator>, Query(p): Params) -> Response {
     };
     match conn_param(&p) {
         Ok(conn) => Json(json!({ "ok": true, "kicked": sim.kick(kind, conn) })).into_response(),
-        Err(r) => r,
+        Err(e) => bad_request(e),
     }
 }
 
@@ -208,8 +214,10 @@ async fn unstall(State(sim): State<Simulator>) -> Json<serde_json::Value> {
 
 async fn drop_connections(State(sim): State<Simulator>, Query(p): Params) -> Response {
     match conn_param(&p) {
-        Ok(conn) => Json(json!({ "ok": true, "dropped": sim.drop_connections(conn) })).into_response(),
-        Err(r) => r,
+        Ok(conn) => {
+            Json(json!({ "ok": true, "dropped": sim.drop_connections(conn) })).into_response()
+        }
+        Err(e) => bad_request(e),
     }
 }
 
