@@ -135,8 +135,8 @@ impl NodeIn {
             .collect();
         let content = match self.content {
             None => Content::None,
-            Some(ContentIn::Text(t)) => Content::Bytes(t.into_bytes()),
-            Some(ContentIn::Bytes { b64 }) => Content::Bytes(BASE64.decode(b64)?),
+            Some(ContentIn::Text(t)) => Content::Bytes(t.into_bytes().into()),
+            Some(ContentIn::Bytes { b64 }) => Content::Bytes(BASE64.decode(b64)?.into()),
             Some(ContentIn::Nodes(children)) => Content::Nodes(
                 children
                     .into_iter()

@@ -28,9 +28,9 @@ fn tree_to_node(t: &Value) -> Node {
     } else if let Some(children) = c.as_array() {
         Content::Nodes(children.iter().map(tree_to_node).collect())
     } else if let Some(b64) = c.get("b64") {
-        Content::Bytes(BASE64.decode(b64.as_str().unwrap()).unwrap())
+        Content::Bytes(BASE64.decode(b64.as_str().unwrap()).unwrap().into())
     } else {
-        Content::Bytes(c["text"].as_str().unwrap().as_bytes().to_vec())
+        Content::Bytes(c["text"].as_str().unwrap().as_bytes().to_vec().into())
     };
     Node {
         tag: t["tag"].as_str().unwrap().to_owned().into(),

@@ -158,7 +158,7 @@ fn rejects_trailing_bytes_and_foreign_jid_servers() {
 fn string_forms_in_content_decode_to_bytes() {
     // Single-byte token 0x04 = "type".
     let n = body(&[0xf8, 0x02, 0x19, 0x04]).unwrap();
-    assert_eq!(n.content, Content::Bytes(b"type".to_vec()));
+    assert_eq!(n.content, Content::Bytes(b"type".to_vec().into()));
     // Nibble-packed "12".
     let n = body(&[0xf8, 0x02, 0x19, 0xff, 0x01, 0x12]).unwrap();
     assert_eq!(n.bytes(), Some(&b"12"[..]));

@@ -118,7 +118,7 @@ fn leaf() -> impl Strategy<Value = Node> {
     let tag = any_string().prop_filter("tags are not empty", |t| !t.is_empty());
     let content = prop_oneof![
         2 => Just(Content::None),
-        2 => any_bytes().prop_map(Content::Bytes),
+        2 => any_bytes().prop_map(|b| Content::Bytes(b.into())),
         1 => Just(Content::Nodes(Vec::new())),
     ];
     (tag, prop::collection::vec(any_attr(), 0..6), content).prop_map(|(tag, attrs, content)| Node {
@@ -146,6 +146,7 @@ proptest! {
         prop_assert_eq!(bytes[0], 0);
         let back = binary::decode(&bytes).unwrap();
         prop_assert_eq!(&back, &node);
+        prop_assert_eq!(&binary::decode_shared(bytes.clone().into()).unwrap(), &node);
         prop_assert_eq!(binary::encode(&back).unwrap(), bytes);
     }
 

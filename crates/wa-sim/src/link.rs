@@ -48,7 +48,7 @@ pub(crate) enum Out {
     /// A handshake message, framed but not encrypted.
     Handshake(Vec<u8>),
     /// From now on nodes are encrypted with this cipher.
-    Cipher(WriteCipher),
+    Cipher(Box<WriteCipher>),
     /// A node, encoded and encrypted.
     Node(Node),
     /// End the connection after everything before it.
@@ -126,7 +126,7 @@ async fn write_loop(
         let payload = match out {
             Out::Close(kind) => break 'writer kind,
             Out::Cipher(c) => {
-                cipher = Some(c);
+                cipher = Some(*c);
                 continue;
             }
             Out::Handshake(message) => message,

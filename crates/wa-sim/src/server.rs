@@ -66,13 +66,10 @@ fn bad_request(message: String) -> Response {
         .into_response()
 }
 
-fn conn_param(params: &HashMap<String, String>) -> Result<Option<u64>, Response> {
+fn conn_param(params: &HashMap<String, String>) -> Result<Option<u64>, String> {
     params
         .get("conn")
-        .map(|c| {
-            c.parse()
-                .map_err(|_| bad_request(format!("conn={c} is not a number")))
-        })
+        .map(|c| c.parse().map_err(|_| format!("conn={c} is not a number")))
         .transpose()
 }
 
@@ -178,7 +175,7 @@ async fn companion_reg_refresh(State(sim): State<Simulator>, Query(p): Params) -
         Ok(conn) => {
             Json(json!({ "ok": true, "sent": sim.companion_reg_refresh(conn) })).into_response()
         }
-        Err(r) => r,
+        Err(e) => bad_request(e),
     }
 }
 
@@ -190,7 +187,7 @@ async fn kick(State(sim): State<Simulator>, Query(p): Params) -> Response {
     };
     match conn_param(&p) {
         Ok(conn) => Json(json!({ "ok": true, "kicked": sim.kick(kind, conn) })).into_response(),
-        Err(r) => r,
+        Err(e) => bad_request(e),
     }
 }
 
@@ -220,7 +217,7 @@ async fn drop_connections(State(sim): State<Simulator>, Query(p): Params) -> Res
         Ok(conn) => {
             Json(json!({ "ok": true, "dropped": sim.drop_connections(conn) })).into_response()
         }
-        Err(r) => r,
+        Err(e) => bad_request(e),
     }
 }
 

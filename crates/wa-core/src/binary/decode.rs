@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use bytes::Bytes;
+
 use super::jid::{Jid, Server};
 use super::node::{Attr, AttrValue, Content, Node, NodeStr};
 use super::packed::Packing;
@@ -138,8 +140,23 @@ pub enum DecodeError {
     },
 }
 
-/// Decodes one node body (the bytes after the flags byte, already inflated).
+/// Decodes one node body (the bytes after the flags byte, already inflated). Content bytes are
+/// copied out of `body`.
 pub fn decode_body(body: &[u8], limits: &DecodeLimits) -> Result<Node, DecodeError> {
+    decode_body_from(body, None, limits)
+}
+
+/// Like [`decode_body`], but content bytes are slices of `body` (no copy); they keep the whole
+/// buffer alive.
+pub fn decode_body_shared(body: &Bytes, limits: &DecodeLimits) -> Result<Node, DecodeError> {
+    decode_body_from(body, Some(body), limits)
+}
+
+fn decode_body_from(
+    body: &[u8],
+    owner: Option<&Bytes>,
+    limits: &DecodeLimits,
+) -> Result<Node, DecodeError> {
     if body.len() > limits.max_size {
         return Err(DecodeError::TooLarge {
             len: body.len(),
@@ -148,6 +165,7 @@ pub fn decode_body(body: &[u8], limits: &DecodeLimits) -> Result<Node, DecodeErr
     }
     let mut d = Decoder {
         data: body,
+        owner,
         pos: 0,
         max_depth: limits.max_depth,
     };
@@ -172,6 +190,8 @@ enum Value<'a> {
 
 struct Decoder<'a> {
     data: &'a [u8],
+    /// The buffer `data` lives in, when content may share it instead of copying.
+    owner: Option<&'a Bytes>,
     pos: usize,
     max_depth: usize,
 }
@@ -281,10 +301,13 @@ impl<'a> Decoder<'a> {
             _ => {
                 self.pos = offset;
                 Ok(Content::Bytes(match self.value()? {
-                    Value::Token(s) => s.as_bytes().to_vec(),
-                    Value::Raw(b, _) => b.to_vec(),
-                    Value::Packed(s) => s.into_bytes(),
-                    Value::Jid(j) => j.to_string().into_bytes(),
+                    Value::Token(s) => Bytes::from_static(s.as_bytes()),
+                    Value::Raw(b, _) => match self.owner {
+                        Some(owner) => owner.slice_ref(b),
+                        None => Bytes::copy_from_slice(b),
+                    },
+                    Value::Packed(s) => Bytes::from(s.into_bytes()),
+                    Value::Jid(j) => Bytes::from(j.to_string().into_bytes()),
                 }))
             }
         }
@@ -355,7 +378,11 @@ impl<'a> Decoder<'a> {
                 let domain_type = self.u8()?;
                 let device = self.u8()?;
                 let user = self.jid_part()?;
-                Ok(Value::Jid(Jid::from_ad_parts(domain_type, device, user)))
+                Ok(Value::Jid(Jid::from_ad_parts(
+                    domain_type,
+                    device,
+                    user.into_owned(),
+                )))
             }
             FB_JID => {
                 let user = self.jid_part()?;
@@ -435,8 +462,9 @@ impl<'a> Decoder<'a> {
         Ok(Value::Jid(Jid::new(user, Server::from_wire(&server))))
     }
 
-    /// The user or server of a JID: any string form except another JID.
-    fn jid_part(&mut self) -> Result<String, DecodeError> {
-        self.plain_string("a JID part").map(Cow::into_owned)
+    /// The user or server of a JID: any string form except another JID. Borrowed when it is a
+    /// token, so a server such as `s.whatsapp.net` costs no allocation.
+    fn jid_part(&mut self) -> Result<NodeStr, DecodeError> {
+        self.plain_string("a JID part")
     }
 }

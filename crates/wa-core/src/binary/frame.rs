@@ -2,7 +2,9 @@
 
 use std::io::Read;
 
-use super::decode::{decode_body, DecodeError, DecodeLimits};
+use bytes::Bytes;
+
+use super::decode::{decode_body, decode_body_shared, DecodeError, DecodeLimits};
 use super::node::Node;
 
 /// Flags bit: the body is a zlib stream (RFC 1950).
@@ -14,24 +16,45 @@ pub fn decode(frame: &[u8]) -> Result<Node, DecodeError> {
 }
 
 /// Decodes decrypted frame plaintext with explicit limits. Flag bits other than
-/// [`FLAG_COMPRESSED`] are ignored, as every reference implementation does.
+/// [`FLAG_COMPRESSED`] are ignored, as every reference implementation does. Content bytes of an
+/// uncompressed frame are copied; see [`decode_shared`] to avoid that.
 pub fn decode_with_limits(frame: &[u8], limits: &DecodeLimits) -> Result<Node, DecodeError> {
-    let (&flags, body) = frame.split_first().ok_or(DecodeError::EmptyFrame)?;
-    if frame.len() > limits.max_size.saturating_add(1) {
-        return Err(DecodeError::TooLarge {
-            len: frame.len(),
-            max: limits.max_size,
-        });
-    }
+    let (flags, body) = split_flags(frame, limits)?;
     if flags & FLAG_COMPRESSED == 0 {
         return decode_body(body, limits);
     }
-    let inflated = inflate(body, limits.max_size)?;
-    decode_body(&inflated, limits)
+    decode_body_shared(&inflate(body, limits.max_size)?, limits)
+}
+
+/// Decodes frame plaintext that the caller owns as [`Bytes`] (a decrypted `Vec<u8>` converts
+/// for free): content bytes are slices of the frame, not copies, which matters for large
+/// contents.
+pub fn decode_shared(frame: Bytes) -> Result<Node, DecodeError> {
+    decode_shared_with_limits(frame, &DecodeLimits::default())
+}
+
+/// [`decode_shared`] with explicit limits.
+pub fn decode_shared_with_limits(frame: Bytes, limits: &DecodeLimits) -> Result<Node, DecodeError> {
+    let (flags, body) = split_flags(&frame, limits)?;
+    if flags & FLAG_COMPRESSED == 0 {
+        return decode_body_shared(&frame.slice_ref(body), limits);
+    }
+    decode_body_shared(&inflate(body, limits.max_size)?, limits)
+}
+
+fn split_flags<'f>(frame: &'f [u8], limits: &DecodeLimits) -> Result<(u8, &'f [u8]), DecodeError> {
+    let (&flags, body) = frame.split_first().ok_or(DecodeError::EmptyFrame)?;
+    if body.len() > limits.max_size {
+        return Err(DecodeError::TooLarge {
+            len: body.len(),
+            max: limits.max_size,
+        });
+    }
+    Ok((flags, body))
 }
 
 /// Inflates a zlib stream, refusing to produce more than `max` bytes (a zip bomb stops there).
-fn inflate(body: &[u8], max: usize) -> Result<Vec<u8>, DecodeError> {
+fn inflate(body: &[u8], max: usize) -> Result<Bytes, DecodeError> {
     let mut out = Vec::new();
     let cap = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
     flate2::read::ZlibDecoder::new(body)
@@ -41,12 +64,13 @@ fn inflate(body: &[u8], max: usize) -> Result<Vec<u8>, DecodeError> {
     if out.len() > max {
         return Err(DecodeError::InflatedTooLarge { max });
     }
-    Ok(out)
+    Ok(Bytes::from(out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::binary::Content;
     use std::io::Write;
 
     fn zlib(data: &[u8]) -> Vec<u8> {
@@ -94,8 +118,20 @@ mod tests {
         };
         assert!(matches!(
             decode_with_limits(&[0, 0xf8, 0x01, 0x19], &limits),
-            Err(DecodeError::TooLarge { len: 4, max: 2 })
+            Err(DecodeError::TooLarge { len: 3, max: 2 })
         ));
+    }
+
+    #[test]
+    fn shared_decoding_slices_the_frame() {
+        let frame = Bytes::from(vec![0, 0xf8, 0x02, 0x1d, 0xfc, 0x02, 0xab, 0xcd]);
+        let node = decode_shared(frame.clone()).unwrap();
+        let Content::Bytes(content) = &node.content else {
+            panic!("no bytes: {node}");
+        };
+        assert_eq!(&content[..], &[0xab, 0xcd]);
+        assert_eq!(content.as_ptr(), frame[6..].as_ptr());
+        assert_eq!(decode(&frame).unwrap(), node);
     }
 
     #[test]

@@ -32,9 +32,13 @@ pub mod tags;
 mod token;
 mod tokens;
 
-pub use decode::{decode_body, DecodeError, DecodeLimits, DEFAULT_MAX_DEPTH, DEFAULT_MAX_SIZE};
+pub use decode::{
+    decode_body, decode_body_shared, DecodeError, DecodeLimits, DEFAULT_MAX_DEPTH, DEFAULT_MAX_SIZE,
+};
 pub use encode::{encode, encode_body_into, EncodeError};
-pub use frame::{decode, decode_with_limits, FLAG_COMPRESSED};
+pub use frame::{
+    decode, decode_shared, decode_shared_with_limits, decode_with_limits, FLAG_COMPRESSED,
+};
 pub use jid::{
     Jid, JidParseError, Server, DOMAIN_HOSTED, DOMAIN_HOSTED_LID, DOMAIN_LID, DOMAIN_WHATSAPP,
 };

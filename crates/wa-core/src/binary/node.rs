@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use bytes::Bytes;
+
 use super::jid::Jid;
 
 /// A string that is usually a `'static` token (tags, keys, common values), so building and
@@ -46,8 +48,9 @@ pub enum Content {
     #[default]
     None,
     /// Raw bytes. A string in content position on the wire (a token, a packed number) also
-    /// decodes to bytes — its UTF-8 — so callers have one type to handle.
-    Bytes(Vec<u8>),
+    /// decodes to bytes — its UTF-8 — so callers have one type to handle. `Bytes` so that
+    /// [`decode_shared`](super::decode_shared) can hand out slices of the frame without copying.
+    Bytes(Bytes),
     /// Child nodes (possibly none, which is distinct from no content on the wire).
     Nodes(Vec<Node>),
 }
@@ -134,7 +137,7 @@ impl Node {
     }
 
     /// Sets raw bytes as the content (builder style).
-    pub fn with_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Node {
+    pub fn with_bytes(mut self, bytes: impl Into<Bytes>) -> Node {
         self.content = Content::Bytes(bytes.into());
         self
     }

@@ -2,7 +2,10 @@
 //!
 //! The tables themselves live in the generated `tokens.rs`.
 
-use super::tokens::{DOUBLE_BYTE_TOKENS, SINGLE_BYTE_TOKENS, TOKEN_LOOKUP};
+use super::tokens::{
+    DOUBLE_BYTE_TOKENS, MAX_TOKEN_LEN, SINGLE_BYTE_TOKENS, TOKEN_HASH, TOKEN_HASH_BITS,
+    TOKEN_LOOKUP,
+};
 
 /// How a string is sent when it is in a token dictionary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,28 +21,30 @@ pub enum Token {
     },
 }
 
-/// The longest token; strings longer than this skip the search entirely.
-const MAX_TOKEN_LEN: usize = {
-    let mut max = 0;
-    let mut i = 0;
-    while i < TOKEN_LOOKUP.len() {
-        if TOKEN_LOOKUP[i].0.len() > max {
-            max = TOKEN_LOOKUP[i].0.len();
-        }
-        i += 1;
-    }
-    max
-};
+/// FNV-1a, 32 bit; `conformance/gen-tokens.mjs` builds `TOKEN_HASH` with the same function.
+fn fnv1a(s: &[u8]) -> u32 {
+    s.iter().fold(0x811c_9dc5, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
 
-/// Finds the token for `s`, preferring a single-byte token. Binary search over the sorted table.
+/// Finds the token for `s`, preferring a single-byte token. One hash and, on average, about
+/// one string comparison: the generated open-addressing table has no deletions, so the probe
+/// stops at the first empty slot.
 pub fn lookup(s: &str) -> Option<Token> {
     if s.is_empty() || s.len() > MAX_TOKEN_LEN {
         return None;
     }
-    let pos = TOKEN_LOOKUP
-        .binary_search_by(|(t, _)| t.as_bytes().cmp(s.as_bytes()))
-        .ok()?;
-    let code = TOKEN_LOOKUP[pos].1;
+    let mask = (1usize << TOKEN_HASH_BITS) - 1;
+    let mut slot = fnv1a(s.as_bytes()) as usize & mask;
+    let code = loop {
+        let entry = usize::from(TOKEN_HASH[slot]);
+        let (token, code) = TOKEN_LOOKUP.get(entry.checked_sub(1)?)?;
+        if *token == s {
+            break *code;
+        }
+        slot = (slot + 1) & mask;
+    };
     // Codes are generated as index (< 0x100) or 0x100 * (dictionary + 1) + index, so the
     // narrowing casts below cannot lose information.
     Some(if code < 0x100 {
@@ -110,6 +115,22 @@ mod tests {
         assert_eq!(single(0), None);
         assert_eq!(single(236), None);
         assert_eq!(double(4, 0), None);
+    }
+
+    #[test]
+    fn misses_terminate() {
+        for s in [
+            "zzzz",
+            "1234.5678-9",
+            "3EB0ABCDEF",
+            "x",
+            "s.whatsapp.ne",
+            "iqq",
+        ] {
+            assert_eq!(lookup(s), None, "{s}");
+        }
+        // The table is at most a third full, so every probe sequence reaches an empty slot.
+        assert!(TOKEN_LOOKUP.len() * 3 < TOKEN_HASH.len());
     }
 
     #[test]

@@ -309,6 +309,61 @@ mod tests {
         );
     }
 
+    /// Splits fuzz input the way `fuzz/fuzz_targets/frame_decode.rs` does: a control byte,
+    /// then chunks each prefixed by their length.
+    fn fuzz_chunks(data: &[u8]) -> (u8, Vec<&[u8]>) {
+        let (&control, mut input) = data.split_first().unwrap();
+        let mut chunks = Vec::new();
+        while let Some((&len, tail)) = input.split_first() {
+            let take = usize::from(len).min(tail.len());
+            chunks.push(&tail[..take]);
+            input = &tail[take..];
+        }
+        (control, chunks)
+    }
+
+    fn decode_all(
+        mut decoder: FrameDecoder,
+        chunks: &[&[u8]],
+    ) -> (Vec<Vec<u8>>, Option<NoiseError>) {
+        let mut frames = Vec::new();
+        for chunk in chunks {
+            if let Err(e) = decoder.push(chunk) {
+                return (frames, Some(e));
+            }
+            loop {
+                match decoder.next_frame() {
+                    Ok(Some(frame)) => frames.push(frame),
+                    Ok(None) => break,
+                    Err(e) => return (frames, Some(e)),
+                }
+            }
+        }
+        (frames, None)
+    }
+
+    /// Found by the fuzzer: pushing everything in one chunk hits the buffer bound before the
+    /// oversized frame header is seen, so chunkings must be compared with the byte-by-byte
+    /// decode (which never buffers more than one partial frame), not with one big push.
+    #[test]
+    fn fuzz_regression_chunked_equals_bytewise() {
+        let data = include_bytes!(
+            "../../fuzz/regressions/frame_decode/crash-8de857352f5588ae97bcae8d799ee27a7db2115c"
+        );
+        let (control, chunks) = fuzz_chunks(data);
+        let max = 256 + usize::from(control & 0x7f) * 64;
+        let make = || FrameDecoder::client().with_max_frame_len(max);
+        let whole: Vec<u8> = chunks.concat();
+        let bytewise: Vec<&[u8]> = whole.chunks(1).collect();
+        let chunked = decode_all(make(), &chunks);
+        assert_eq!(chunked, decode_all(make(), &bytewise));
+        assert!(matches!(chunked.1, Some(NoiseError::FrameTooLarge { .. })));
+        assert!(matches!(
+            decode_all(make(), &[&whole]).1,
+            Some(NoiseError::BufferFull { .. })
+        ));
+    }
+
     proptest! {
         #[test]
         fn any_chunking_yields_the_same_frames(

@@ -10,7 +10,7 @@ use super::cert::{build_cert_chain, CertChainSpec};
 use super::*;
 use crate::signal::{KeyPair, PublicKey, SignatureError};
 
-const VECTOR: &str = include_str!("../../testdata/noise-xx.json");
+const VECTOR: &str = include_str!("../../tests/vectors/noise-xx.json");
 
 struct Vector(Value);
 

@@ -38,7 +38,7 @@ fn companion_hello_checks_lengths_and_stage() {
     let mut short = hello().to_node();
     if let Content::Nodes(c) = &mut short.content {
         if let Content::Nodes(cc) = &mut c[0].content {
-            cc[0].content = Content::Bytes(vec![1; 79]);
+            cc[0].content = Content::Bytes(vec![1; 79].into());
         }
     }
     assert_eq!(

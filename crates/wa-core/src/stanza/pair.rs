@@ -60,7 +60,7 @@ impl PairDevice {
             .with_children(vec![Node::new("pair-device").with_children(
                 self.refs
                     .iter()
-                    .map(|r| Node::new("ref").with_bytes(r.as_bytes()))
+                    .map(|r| Node::new("ref").with_bytes(r.as_bytes().to_vec()))
                     .collect(),
             )])
     }

@@ -11,18 +11,18 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep_until, Instant};
 use wa_core::binary::{decode, Jid, Node, Server};
 use wa_core::noise::{AwaitingClientFinish, FrameDecoder, ReadCipher, Responder};
-use wa_core::pair::phone::verify_pair_device_sign;
-use wa_core::stanza::pair::{CompanionRegRefresh, CompanionRegRefreshKind, PairDeviceSign};
+use wa_core::stanza::pair::{CompanionRegRefresh, CompanionRegRefreshKind};
 
 use crate::acks::{needs_ack, AckBook};
 use crate::control::Shared;
 use crate::events::SimEvent;
-use crate::faults::{ack_owed, lock, restart_required, KickKind};
+use crate::faults::{ack_owed, lock, KickKind};
 use crate::iq::{self, LoginSession};
 use crate::link::{CloseKind, Out, ServerSide, Writer};
 use crate::login::{self, error_chain, Admission};
 use crate::pairing::{self, server_id, PairingSession, PendingPair};
-use crate::pairing_code;
+
+mod pairing_iq;
 use crate::registry::{now_unix, Count, Phase};
 
 /// What the control API can ask of a connection.
@@ -41,7 +41,7 @@ pub(crate) enum ConnCommand {
 
 enum Stage {
     Hello,
-    Finish(AwaitingClientFinish),
+    Finish(Box<AwaitingClientFinish>),
     Pairing(Box<PairingSession>),
     LoggedIn(Box<LoginSession>),
     Done,
@@ -341,7 +341,7 @@ impl Conn {
                 match responder.read_client_hello(&frame, &identity.cert_chain) {
                     Ok((awaiting, hello)) => {
                         self.writer.send(Out::Handshake(hello), self.delay());
-                        self.stage = Stage::Finish(awaiting);
+                        self.stage = Stage::Finish(Box::new(awaiting));
                         Flow::Continue
                     }
                     Err(e) => self.handshake_failed("ClientHello", &e),
@@ -350,7 +350,7 @@ impl Conn {
             Stage::Finish(awaiting) => match awaiting.read_client_finish(&frame) {
                 Ok(finished) => {
                     let (write, read) = finished.transport.split();
-                    self.writer.send(Out::Cipher(write), self.delay());
+                    self.writer.send(Out::Cipher(Box::new(write)), self.delay());
                     self.reader = Some(read);
                     lock(&self.shared.registry).count(Count::Handshake);
                     let (admission, version) = login::admit(
@@ -526,105 +526,5 @@ impl Conn {
             }
             _ => Flow::Continue,
         }
-    }
-
-    fn on_pairing_iq(&mut self, node: Node, id: &str, iq_type: &str) -> Flow {
-        let Stage::Pairing(session) = &mut self.stage else {
-            return Flow::Continue;
-        };
-        let pending_id = session.pending.as_ref().map(|p| p.iq_id.clone());
-        match iq_type {
-            "result" if id == session.pair_device_id => {
-                session.pair_device_acked = true;
-                Flow::Continue
-            }
-            "result" if Some(id) == pending_id.as_deref() => self.on_pair_device_sign(&node),
-            "error" if Some(id) == pending_id.as_deref() => {
-                let why = format!("client refused pair-success: {node}");
-                self.pairing_rejected(why)
-            }
-            "set" if node.child("link_code_companion_reg").is_some() => {
-                let stage = node.children()[0].attr_str("stage").unwrap_or("");
-                let result = match stage {
-                    "companion_hello" => {
-                        pairing_code::companion_hello(&self.shared, self.id, session, &node)
-                            .map(|reply| (reply, None))
-                    }
-                    "companion_finish" => {
-                        pairing_code::companion_finish(&self.shared, self.id, session, &node)
-                            .map(|(reply, pending)| (reply, Some(pending)))
-                    }
-                    _ => Err(pairing_code::Refusal {
-                        reply: iq::error(id, 400, "bad-request"),
-                        why: format!("unknown link_code_companion_reg stage {stage:?}"),
-                    }),
-                };
-                match result {
-                    Ok((reply, pending)) => {
-                        self.send(reply);
-                        if let Some(pending) = pending {
-                            return self.on_command(ConnCommand::PairSuccess(pending));
-                        }
-                    }
-                    Err(refusal) => {
-                        lock(&self.shared.registry).count(Count::Rejection);
-                        tracing::warn!(conn = self.id, reason = %refusal.why, "pairing code step refused");
-                        self.send(refusal.reply);
-                    }
-                }
-                Flow::Continue
-            }
-            "get" | "set" => {
-                tracing::warn!(conn = self.id, stanza = %node, "iq before pairing finished; not authorized");
-                self.send(iq::error(id, 401, "not-authorized"));
-                Flow::Continue
-            }
-            _ => Flow::Continue,
-        }
-    }
-
-    fn on_pair_device_sign(&mut self, node: &Node) -> Flow {
-        let Stage::Pairing(session) = &mut self.stage else {
-            return Flow::Continue;
-        };
-        let Some(pending) = session.pending.take() else {
-            return Flow::Continue;
-        };
-        let sign = match PairDeviceSign::parse(node) {
-            Ok(sign) => sign,
-            Err(e) => return self.pairing_rejected(format!("pair-device-sign: {e}")),
-        };
-        if let Err(e) =
-            verify_pair_device_sign(&pending.issued, sign.key_index, &sign.device_identity)
-        {
-            return self.pairing_rejected(format!("pair-device-sign: {}", error_chain(&e)));
-        }
-        let jid = pending.device.jid.clone();
-        if let Err(why) = pairing::persist(&self.shared, pending.device) {
-            tracing::error!(conn = self.id, %why, "could not persist the new device");
-        }
-        lock(&self.shared.registry).count(Count::Pairing);
-        tracing::info!(conn = self.id, device = %jid, "device paired; sending 515");
-        self.shared.events.emit(SimEvent::Paired {
-            conn: self.id,
-            jid: jid.clone(),
-        });
-        self.close_with(
-            restart_required(),
-            format!("paired as {jid}; stream error 515"),
-        )
-    }
-
-    fn pairing_rejected(&mut self, why: String) -> Flow {
-        lock(&self.shared.registry).count(Count::Rejection);
-        tracing::warn!(conn = self.id, reason = %why, "pairing refused; closing");
-        self.shared.events.emit(SimEvent::PairingRejected {
-            conn: self.id,
-            reason: why.clone(),
-        });
-        // What the real server sends here is unverified; it is closed without a stream error.
-        self.writer
-            .send(Out::Close(CloseKind::Graceful), self.delay());
-        Flow::Close(format!("pairing refused: {why}"))
     }
 }
