@@ -89,9 +89,9 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// Installs the pinned npm packages and runs every `conformance/*.test.mjs` with node's test
-/// runner, against the debug `herald-cli`.
+/// runner, against the debug `herald-cli` and `wa-sim`.
 fn conformance(root: &Path) -> Result<(), String> {
-    sh(cargo(root).args(["build", "-p", "herald-cli"]))?;
+    sh(cargo(root).args(["build", "-p", "herald-cli", "-p", "wa-sim"]))?;
     let dir = root.join("conformance");
     sh(Command::new("npm").current_dir(&dir).args([
         "ci",
@@ -100,6 +100,7 @@ fn conformance(root: &Path) -> Result<(), String> {
         "--loglevel=error",
     ]))?;
     let cli = target_dir(root).join("debug").join("herald-cli");
+    let sim = target_dir(root).join("debug").join("wa-sim");
     let mut tests: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -116,6 +117,7 @@ fn conformance(root: &Path) -> Result<(), String> {
     sh(Command::new("node")
         .current_dir(&dir)
         .env("HERALD_CLI", cli)
+        .env("WA_SIM", sim)
         .arg("--test")
         .args(&tests))
 }

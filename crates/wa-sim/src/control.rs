@@ -1,0 +1,352 @@
+//! The simulator and its control API. Tests call these methods directly; the HTTP handlers
+//! under `/admin/` are thin wrappers around them.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc};
+use wa_core::binary::Node;
+use wa_core::payload::AppVersion;
+use wa_core::signal::{KeyPair, PublicKey};
+
+use crate::certs::{self, ServerIdentity};
+use crate::config::SimConfig;
+use crate::conn::{self, ConnCommand};
+use crate::error::SimError;
+use crate::events::{EventBus, SimEvent};
+use crate::faults::{lock, FailureSpec, Faults, KickKind};
+use crate::link::{MemoryLink, ServerSide, PIPE_CAPACITY};
+use crate::pairing::PairingBook;
+use crate::phone::{self, CodeRefused, CodeReport, ScanRefused, ScanReport};
+use crate::registry::{now_unix, ConnInfo, Counters, PastConn, Registry};
+use crate::state::{DeviceRecord, PhoneAccount, StateData, Store, StoredKeyPair};
+
+/// Everything the connections share.
+pub(crate) struct Shared {
+    pub(crate) config: SimConfig,
+    pub(crate) store: Mutex<Store>,
+    pub(crate) faults: Faults,
+    pub(crate) registry: Mutex<Registry>,
+    pub(crate) events: EventBus,
+    pub(crate) book: Mutex<PairingBook>,
+    identity: Mutex<ServerIdentity>,
+}
+
+impl Shared {
+    /// The leaf key and chain for a handshake starting now, reissued first if they are about
+    /// to expire.
+    pub(crate) fn server_identity(&self) -> ServerIdentity {
+        let now = now_unix();
+        let mut identity = lock(&self.identity);
+        let renew_at = identity
+            .not_after
+            .saturating_sub(self.config.cert_renew_before.as_secs());
+        if now >= renew_at {
+            let mut store = lock(&self.store);
+            let c = &self.config;
+            if certs::renew_if_needed(
+                &mut store.data,
+                now,
+                c.cert_renew_before,
+                c.intermediate_lifetime,
+                c.leaf_lifetime,
+            ) {
+                if let Err(e) = store.save() {
+                    tracing::error!(error = %e, "could not persist renewed certificates");
+                }
+            }
+            match certs::server_identity(&store.data) {
+                Ok(fresh) => *identity = fresh,
+                Err(e) => tracing::error!(error = %e, "could not rebuild the certificate chain"),
+            }
+        }
+        identity.clone()
+    }
+
+    /// The simulated phone's account key pair.
+    pub(crate) fn phone_key(&self) -> Result<KeyPair, SimError> {
+        lock(&self.store).data.phone.identity.key_pair("phone identity")
+    }
+
+    /// Sends a command to one open connection; false if it is gone.
+    pub(crate) fn command(&self, conn: u64, command: ConnCommand) -> bool {
+        lock(&self.registry)
+            .open
+            .get(&conn)
+            .is_some_and(|c| c.commands.send(command).is_ok())
+    }
+
+    /// Sends a command to the chosen connection, or to every open one.
+    fn command_all(&self, conn: Option<u64>, command: impl Fn() -> ConnCommand) -> usize {
+        let registry = lock(&self.registry);
+        registry
+            .open
+            .values()
+            .filter(|c| conn.is_none_or(|id| id == c.info.id))
+            .filter(|c| c.commands.send(command()).is_ok())
+            .count()
+    }
+}
+
+/// A snapshot for `GET /admin/state`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StateView {
+    /// The root public key clients must trust, hex.
+    pub root_pub_hex: String,
+    /// The simulated phone's JID.
+    pub phone: String,
+    /// Open connections.
+    pub connections: Vec<ConnInfo>,
+    /// Closed connections, oldest first.
+    pub past_connections: Vec<PastConn>,
+    /// Paired devices.
+    pub devices: Vec<DeviceView>,
+    /// Totals.
+    pub counters: Counters,
+    /// The fault switches.
+    pub faults: FaultView,
+}
+
+/// A paired device in the state view.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceView {
+    /// Device JID.
+    pub jid: String,
+    /// LID JID.
+    pub lid: String,
+    /// `DeviceProps.os`.
+    pub os: String,
+    /// Unix seconds.
+    pub paired_at: u64,
+    /// Prekeys not yet handed out.
+    pub pre_keys_available: usize,
+}
+
+/// The fault switches in the state view.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultView {
+    /// Stalled.
+    pub stalled: bool,
+    /// Reply delay.
+    pub delay_ms: u64,
+    /// Pending failure for the next handshake.
+    pub fail_next_login: Option<u16>,
+    /// Minimum app version.
+    pub min_version: Option<String>,
+}
+
+/// A running simulator. Cheap to clone; all clones control the same server.
+#[derive(Clone)]
+pub struct Simulator {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Simulator {
+    /// Loads (or creates) the state and certificates. Must run inside a tokio runtime only
+    /// for the methods that start connections.
+    pub fn new(config: SimConfig) -> Result<Simulator, SimError> {
+        let now = now_unix();
+        let mut store = Store::open(config.state_dir.as_deref(), || fresh_state(&config, now))?;
+        let c = &config;
+        if certs::renew_if_needed(
+            &mut store.data,
+            now,
+            c.cert_renew_before,
+            c.intermediate_lifetime,
+            c.leaf_lifetime,
+        ) {
+            store.save()?;
+        }
+        let identity = certs::server_identity(&store.data)?;
+        Ok(Simulator {
+            shared: Arc::new(Shared {
+                config,
+                store: Mutex::new(store),
+                faults: Faults::default(),
+                registry: Mutex::new(Registry::default()),
+                events: EventBus::default(),
+                book: Mutex::new(PairingBook::default()),
+                identity: Mutex::new(identity),
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.config
+    }
+
+    /// The root public key a client must trust instead of WhatsApp's.
+    pub fn root_public_key(&self) -> Result<PublicKey, SimError> {
+        Ok(lock(&self.shared.store).data.root.key_pair("root")?.public)
+    }
+
+    /// [`Simulator::root_public_key`] in hex.
+    pub fn root_pub_hex(&self) -> Result<String, SimError> {
+        Ok(hex::encode(self.root_public_key()?.as_bytes()))
+    }
+
+    /// The current Noise static public key (the leaf certificate's key).
+    pub fn server_static_key(&self) -> PublicKey {
+        self.shared.server_identity().noise_static.public
+    }
+
+    /// The simulated phone's JID, `number@s.whatsapp.net`.
+    pub fn phone_jid(&self) -> String {
+        format!("{}@s.whatsapp.net", lock(&self.shared.store).data.phone.number)
+    }
+
+    /// Opens a connection that lives in memory; the same protocol code serves it as a
+    /// WebSocket. Must be called inside a tokio runtime.
+    pub fn connect_in_memory(&self) -> MemoryLink {
+        let (to_server, inbound) = mpsc::channel(PIPE_CAPACITY);
+        let (outbound, from_server) = mpsc::channel(PIPE_CAPACITY);
+        let side = ServerSide {
+            inbound,
+            outbound,
+            on_close: None,
+        };
+        tokio::spawn(conn::run(self.shared.clone(), side, "memory"));
+        MemoryLink {
+            to_server,
+            from_server,
+        }
+    }
+
+    /// Events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<SimEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// The phone scans a QR string: checks it (5-field form, ref issued and inside its
+    /// window, keys equal to the registration's) and sends `pair-success` to the registering
+    /// connection (or `companion_reg_refresh`, see [`SimConfig::refresh_on_scan`]).
+    pub fn scan(&self, qr: &str) -> Result<ScanReport, ScanRefused> {
+        phone::scan(&self.shared, qr)
+    }
+
+    /// The user types the pairing code shown by the companion into the phone (protocol.md
+    /// §5.4): the phone answers the pending `companion_hello` with `primary_hello`.
+    pub fn enter_pairing_code(&self, code: &str) -> Result<CodeReport, CodeRefused> {
+        phone::enter_code(&self.shared, code)
+    }
+
+    /// Sends `<notification type="companion_reg_refresh">` to pairing connections (all, or
+    /// `conn`). Returns how many got it.
+    pub fn companion_reg_refresh(&self, conn: Option<u64>) -> usize {
+        self.shared
+            .command_all(conn, || ConnCommand::CompanionRegRefresh)
+    }
+
+    /// Sends a stanza to a connection; a message, receipt, notification or call must be
+    /// acked in time. Returns false if the connection is gone.
+    pub fn send_stanza(&self, conn: u64, node: Node) -> bool {
+        self.shared.command(conn, ConnCommand::Send(Box::new(node)))
+    }
+
+    /// Kicks connections (all, or `conn`) with a stream error. Returns how many.
+    pub fn kick(&self, kind: KickKind, conn: Option<u64>) -> usize {
+        self.shared.command_all(conn, || ConnCommand::Kick(kind))
+    }
+
+    /// The next handshake gets `<failure reason>` instead of success or pairing.
+    pub fn fail_next_login(&self, spec: FailureSpec) {
+        tracing::info!(reason = spec.reason, "fault: the next login fails");
+        self.shared.faults.set_fail_next_login(spec);
+    }
+
+    /// Stops answering anything; sockets stay open.
+    pub fn stall(&self) {
+        tracing::info!("fault: stalled");
+        self.shared.faults.set_stalled(true);
+    }
+
+    /// Answers again, including what arrived while stalled.
+    pub fn unstall(&self) {
+        tracing::info!("fault: unstalled");
+        self.shared.faults.set_stalled(false);
+    }
+
+    /// Closes connections (all, or `conn`) without a stream error. Returns how many.
+    pub fn drop_connections(&self, conn: Option<u64>) -> usize {
+        self.shared.command_all(conn, || ConnCommand::Drop)
+    }
+
+    /// Delays every reply by `delay` (zero turns it off).
+    pub fn set_delay(&self, delay: Duration) {
+        tracing::info!(delay_ms = delay.as_millis(), "fault: reply delay");
+        self.shared.faults.set_delay(delay);
+    }
+
+    /// Refuses app versions older than `min` with 405 (`None` accepts all).
+    pub fn set_min_version(&self, min: Option<AppVersion>) {
+        tracing::info!(min = ?min.map(|v| v.to_string()), "minimum app version");
+        self.shared.faults.set_min_version(min);
+    }
+
+    /// Paired devices.
+    pub fn devices(&self) -> Vec<DeviceRecord> {
+        lock(&self.shared.store).data.devices.values().cloned().collect()
+    }
+
+    /// Everything `GET /admin/state` shows.
+    pub fn state(&self) -> StateView {
+        let (root_pub_hex, phone, devices) = {
+            let store = lock(&self.shared.store);
+            let root = store
+                .data
+                .root
+                .key_pair("root")
+                .map(|k| hex::encode(k.public.as_bytes()))
+                .unwrap_or_default();
+            let devices = store
+                .data
+                .devices
+                .values()
+                .map(|d| DeviceView {
+                    jid: d.jid.clone(),
+                    lid: d.lid.clone(),
+                    os: d.os.clone(),
+                    paired_at: d.paired_at,
+                    pre_keys_available: d.available_pre_keys(),
+                })
+                .collect();
+            let phone = format!("{}@s.whatsapp.net", store.data.phone.number);
+            (root, phone, devices)
+        };
+        let registry = lock(&self.shared.registry);
+        let faults = &self.shared.faults;
+        StateView {
+            root_pub_hex,
+            phone,
+            connections: registry.open.values().map(|c| c.info.clone()).collect(),
+            past_connections: registry.past(),
+            devices,
+            counters: registry.counters.clone(),
+            faults: FaultView {
+                stalled: faults.is_stalled(),
+                delay_ms: u64::try_from(faults.delay().as_millis()).unwrap_or(u64::MAX),
+                fail_next_login: faults.fail_next_login_peek().map(|f| f.reason),
+                min_version: faults.min_version().map(|v| v.to_string()),
+            },
+        }
+    }
+}
+
+fn fresh_state(config: &SimConfig, now: u64) -> StateData {
+    tracing::info!("creating a new simulator state (new root key, new phone account)");
+    StateData {
+        root: StoredKeyPair::generate(),
+        intermediate: certs::new_cert(1, now, config.intermediate_lifetime),
+        leaf: certs::new_cert(1, now, config.leaf_lifetime),
+        phone: PhoneAccount {
+            number: config.phone_number.clone(),
+            lid: config.phone_lid.clone(),
+            identity: StoredKeyPair::generate(),
+        },
+        devices: Default::default(),
+        next_device: 1,
+        next_key_index: 1,
+    }
+}

@@ -1,0 +1,201 @@
+//! IQs of a logged-in device (protocol.md §6–§7): ping (with or without `<ping/>`), prekeys,
+//! passive/active, and `remove-companion-device`. Anything else is answered with an error and
+//! logged, so a client developer sees what is not simulated.
+
+use wa_core::binary::{Jid, Node, Server};
+
+use crate::conn::ConnCommand;
+use crate::control::Shared;
+use crate::events::SimEvent;
+use crate::faults::{lock, KickKind};
+use crate::prekeys;
+use crate::registry::{now_unix, Count};
+
+/// A logged-in connection's state.
+pub(crate) struct LoginSession {
+    pub(crate) device: u16,
+    pub(crate) jid: String,
+    pub(crate) active: bool,
+    pub(crate) offline_sent: bool,
+}
+
+/// What to send back.
+#[derive(Default)]
+pub(crate) struct IqResponse {
+    pub(crate) reply: Option<Node>,
+    /// Sent after the reply.
+    pub(crate) then: Vec<Node>,
+    /// Close with this stream error and outcome after the reply.
+    pub(crate) close: Option<(Node, String)>,
+}
+
+impl IqResponse {
+    fn reply(node: Node) -> Self {
+        Self {
+            reply: Some(node),
+            ..Self::default()
+        }
+    }
+}
+
+fn server() -> Jid {
+    Jid::server_jid(Server::Pn)
+}
+
+/// `<iq from=@s.whatsapp.net id type="result"/>`.
+pub(crate) fn result(id: &str) -> Node {
+    Node::new("iq")
+        .with_attr("from", server())
+        .with_attr("type", "result")
+        .with_attr("id", id.to_owned())
+}
+
+/// `<iq from=@s.whatsapp.net id type="error"><error code text/></iq>`.
+pub(crate) fn error(id: &str, code: u16, text: &'static str) -> Node {
+    Node::new("iq")
+        .with_attr("from", server())
+        .with_attr("type", "error")
+        .with_attr("id", id.to_owned())
+        .with_children(vec![Node::new("error")
+            .with_attr("code", code.to_string())
+            .with_attr("text", text)])
+}
+
+/// A keepalive ping: `xmlns="w:p" type="get"`, no child (whatsmeow) or `<ping/>` (Baileys).
+pub(crate) fn is_ping(iq: &Node) -> bool {
+    iq.attr_str("xmlns") == Some("w:p")
+        && iq.attr_str("type") == Some("get")
+        && match iq.children() {
+            [] => true,
+            [only] => only.tag == "ping",
+            _ => false,
+        }
+}
+
+/// The pong, with the server time the clients use for clock skew.
+pub(crate) fn pong(id: &str) -> Node {
+    result(id).with_attr("t", now_unix().to_string())
+}
+
+/// Answers one `get`/`set` IQ of a logged-in device.
+pub(crate) fn handle(
+    shared: &Shared,
+    conn: u64,
+    session: &mut LoginSession,
+    iq: &Node,
+    id: &str,
+) -> IqResponse {
+    let xmlns = iq.attr_str("xmlns").unwrap_or("");
+    let iq_type = iq.attr_str("type").unwrap_or("");
+    let first = iq.children().first().map(|c| c.tag.as_ref()).unwrap_or("");
+    match (xmlns, iq_type, first) {
+        ("encrypt", "get", "count") => {
+            let n = prekeys::count(shared, session.device);
+            IqResponse::reply(result(id).with_children(vec![
+                Node::new("count").with_attr("value", n.to_string())
+            ]))
+        }
+        ("encrypt", "get", "digest") => match prekeys::digest(shared, session.device) {
+            Some(digest) => IqResponse::reply(result(id).with_children(vec![digest])),
+            None => IqResponse::reply(error(id, 404, "item-not-found")),
+        },
+        ("encrypt", "set", "rotate") => {
+            match prekeys::rotate(shared, session.device, &iq.children()[0]) {
+                Ok(()) => IqResponse::reply(result(id)),
+                Err(e) => refused(shared, conn, id, "signed prekey rotation", &e),
+            }
+        }
+        ("encrypt", "set", _) if iq.child("list").is_some() => {
+            let max = shared.config.max_pre_keys_per_upload;
+            match prekeys::upload(shared, session.device, iq, max) {
+                Ok(count) => {
+                    tracing::info!(conn, count, "prekeys uploaded");
+                    shared
+                        .events
+                        .emit(SimEvent::PreKeysUploaded { conn, count });
+                    IqResponse::reply(result(id))
+                }
+                Err(e) => refused(shared, conn, id, "prekey upload", &e),
+            }
+        }
+        ("passive", "set", mode @ ("active" | "passive")) => {
+            session.active = mode == "active";
+            let active = session.active;
+            lock(&shared.registry).update(conn, |info| info.active = active);
+            tracing::info!(conn, mode, "client switched mode");
+            let mut response = IqResponse::reply(result(id));
+            // Offline delivery starts when the client goes active; nothing is queued here, so
+            // the end marker follows at once.
+            if active && !session.offline_sent {
+                session.offline_sent = true;
+                response.then.push(
+                    Node::new("ib")
+                        .with_attr("from", server())
+                        .with_children(vec![Node::new("offline").with_attr("count", "0")]),
+                );
+            }
+            response
+        }
+        ("md", "set", "remove-companion-device") => remove_device(shared, conn, session, iq, id),
+        _ => {
+            tracing::info!(conn, %iq, "iq not simulated; answered 501");
+            IqResponse::reply(error(id, 501, "feature-not-implemented"))
+        }
+    }
+}
+
+fn refused(
+    shared: &Shared,
+    conn: u64,
+    id: &str,
+    what: &'static str,
+    why: &dyn std::error::Error,
+) -> IqResponse {
+    lock(&shared.registry).count(Count::Rejection);
+    tracing::warn!(conn, what, reason = %why, "refused");
+    IqResponse::reply(error(id, 400, "bad-request"))
+}
+
+fn remove_device(
+    shared: &Shared,
+    conn: u64,
+    session: &LoginSession,
+    iq: &Node,
+    id: &str,
+) -> IqResponse {
+    let target = iq.children()[0]
+        .attr("jid")
+        .map(ToString::to_string)
+        .and_then(|t| t.parse::<Jid>().ok());
+    let removed = {
+        let mut store = lock(&shared.store);
+        let ours = target
+            .as_ref()
+            .filter(|j| j.user == store.data.phone.number && j.device != 0);
+        let removed = ours.and_then(|j| store.data.devices.remove(&j.device));
+        if removed.is_some() {
+            if let Err(e) = store.save() {
+                tracing::error!(error = %e, "could not persist a device removal");
+            }
+        }
+        removed
+    };
+    let Some(removed) = removed else {
+        lock(&shared.registry).count(Count::Rejection);
+        tracing::warn!(conn, %iq, "remove-companion-device names no device paired here");
+        return IqResponse::reply(error(id, 404, "item-not-found"));
+    };
+    tracing::info!(conn, device = %removed.jid, "device removed by a companion");
+    let others = lock(&shared.registry).logged_in_as(&removed.jid);
+    for other in others.into_iter().filter(|&c| c != conn) {
+        shared.command(other, ConnCommand::Kick(KickKind::DeviceRemoved));
+    }
+    let mut response = IqResponse::reply(result(id));
+    if removed.jid == session.jid {
+        response.close = Some((
+            KickKind::DeviceRemoved.stream_error(),
+            "stream error 401 device_removed (removed itself)".to_owned(),
+        ));
+    }
+    response
+}
