@@ -34,7 +34,8 @@ fn cpu_seconds(pid: u32) -> f64 {
     // Fields after the command name, which is in parentheses and may contain spaces.
     let after = &stat[stat.rfind(')').expect("comm") + 2..];
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    let ticks: u64 =
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
     let hz = std::process::Command::new("getconf")
         .arg("CLK_TCK")
         .output()
@@ -79,7 +80,11 @@ async fn main() {
     while let Some(r) = pairings.join_next().await {
         devices.push(r.expect("pairing"));
     }
-    println!("paired {} devices in {:.1} s", devices.len(), started.elapsed().as_secs_f64());
+    println!(
+        "paired {} devices in {:.1} s",
+        devices.len(),
+        started.elapsed().as_secs_f64()
+    );
 
     let cpu_before = cpu_seconds(pid);
     let barrier = Arc::new(Barrier::new(clients + 1));
@@ -100,11 +105,15 @@ async fn main() {
                 tick.tick().await;
                 let id = format!("{n}.{i}");
                 let sent = Instant::now();
-                client.send_node(&iq(&id, "get", "w:p", vec![Node::new("ping")])).await;
+                client
+                    .send_node(&iq(&id, "get", "w:p", vec![Node::new("ping")]))
+                    .await;
                 let pong = tokio::time::timeout(Duration::from_secs(5), client.recv())
                     .await
                     .map_err(|_| format!("client {n}: ping {i} unanswered"))?;
-                if pong.attr_str("id") != Some(id.as_str()) || pong.attr_str("type") != Some("result") {
+                if pong.attr_str("id") != Some(id.as_str())
+                    || pong.attr_str("type") != Some("result")
+                {
                     return Err(format!("client {n}: unexpected {pong}"));
                 }
                 worst = worst.max(sent.elapsed());

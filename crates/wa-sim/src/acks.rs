@@ -146,7 +146,9 @@ mod tests {
     }
 
     fn ack(id: &'static str, class: &'static str, to: Option<Jid>) -> Node {
-        let n = Node::new("ack").with_attr("id", id).with_attr("class", class);
+        let n = Node::new("ack")
+            .with_attr("id", id)
+            .with_attr("class", class);
         match to {
             Some(to) => n.with_attr("to", to),
             None => n,
@@ -158,7 +160,11 @@ mod tests {
         let now = Instant::now();
         let mut book = AckBook::default();
         book.owe(&notification("n1"), now, Duration::from_secs(10));
-        book.owe(&Node::new("iq").with_attr("id", "x"), now, Duration::from_secs(1));
+        book.owe(
+            &Node::new("iq").with_attr("id", "x"),
+            now,
+            Duration::from_secs(1),
+        );
         assert_eq!(book.len(), 1);
         assert_eq!(book.next_deadline(), Some(now + Duration::from_secs(10)));
         let server = Jid::server_jid(Server::Pn);
@@ -174,7 +180,9 @@ mod tests {
         assert!(book.overdue(now + Duration::from_secs(10)).is_some());
         book.postpone(Duration::from_secs(5));
         assert!(book.overdue(now + Duration::from_secs(10)).is_none());
-        assert!(book.settle(&ack("n1", "notification", Some(server))).is_ok());
+        assert!(book
+            .settle(&ack("n1", "notification", Some(server)))
+            .is_ok());
         assert_eq!(book.len(), 0);
     }
 }

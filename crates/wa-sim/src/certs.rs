@@ -57,7 +57,10 @@ pub fn renew_if_needed(
         let mut leaf = new_cert(serial, now, leaf_lifetime);
         leaf.not_after = leaf.not_after.min(state.intermediate.not_after);
         state.leaf = leaf;
-        tracing::info!(serial, "issued a new leaf certificate (new Noise static key)");
+        tracing::info!(
+            serial,
+            "issued a new leaf certificate (new Noise static key)"
+        );
         changed = true;
     }
     changed
@@ -76,7 +79,13 @@ pub fn server_identity(state: &StateData) -> Result<ServerIdentity, SimError> {
         leaf_not_before: state.leaf.not_before,
         leaf_not_after: state.leaf.not_after,
     };
-    let cert_chain = build_cert_chain(&root.private, &intermediate, &leaf.public, &spec, &mut OsRng);
+    let cert_chain = build_cert_chain(
+        &root.private,
+        &intermediate,
+        &leaf.public,
+        &spec,
+        &mut OsRng,
+    );
     Ok(ServerIdentity {
         noise_static: leaf,
         cert_chain,

@@ -74,9 +74,10 @@ pub(crate) async fn run(shared: Arc<Shared>, side: ServerSide, transport: &'stat
     let (commands_tx, commands) = mpsc::unbounded_channel();
     let id = lock(&shared.registry).open(transport, commands_tx);
     tracing::info!(conn = id, transport, "client connected");
-    shared
-        .events
-        .emit(SimEvent::Connected { conn: id, transport });
+    shared.events.emit(SimEvent::Connected {
+        conn: id,
+        transport,
+    });
     let stalled = shared.faults.watch_stalled();
     let stalled_since = stalled.borrow().then(Instant::now);
     let mut conn = Conn {
@@ -150,11 +151,15 @@ impl Conn {
         match &self.stage {
             Stage::Pairing(_) => {
                 tracing::info!(conn = self.id, "every ref expired without a scan; closing");
-                self.writer.send(Out::Close(CloseKind::Graceful), self.delay());
+                self.writer
+                    .send(Out::Close(CloseKind::Graceful), self.delay());
                 Flow::Close("pairing refs exhausted".to_owned())
             }
             _ => {
-                tracing::warn!(conn = self.id, "client did not finish the Noise handshake in time");
+                tracing::warn!(
+                    conn = self.id,
+                    "client did not finish the Noise handshake in time"
+                );
                 Flow::Close("handshake timed out".to_owned())
             }
         }
@@ -191,8 +196,11 @@ impl Conn {
     fn send(&mut self, node: Node) {
         let delay = self.delay();
         if needs_ack(&node.tag) {
-            self.acks
-                .owe(&node, Instant::now(), delay + self.shared.config.ack_deadline);
+            self.acks.owe(
+                &node,
+                Instant::now(),
+                delay + self.shared.config.ack_deadline,
+            );
             let owed = self.acks.len();
             lock(&self.shared.registry).update(self.id, |i| i.acks_owed = owed);
         }
@@ -210,7 +218,8 @@ impl Conn {
         lock(&self.shared.registry).count(count);
         self.send(node);
         self.send(Node::new("xmlstreamend"));
-        self.writer.send(Out::Close(CloseKind::Graceful), self.delay());
+        self.writer
+            .send(Out::Close(CloseKind::Graceful), self.delay());
         Flow::Close(outcome)
     }
 
@@ -235,16 +244,27 @@ impl Conn {
                     }
                 }
                 tracing::info!(conn = self.id, ?kind, "kicked with a stream error");
-                self.close_with(kind.stream_error(), format!("kicked: stream error {kind:?}"))
+                self.close_with(
+                    kind.stream_error(),
+                    format!("kicked: stream error {kind:?}"),
+                )
             }
             ConnCommand::Kick(kind) => {
-                tracing::info!(conn = self.id, ?kind, "kick before the handshake finished; closing");
-                self.writer.send(Out::Close(CloseKind::Graceful), self.delay());
+                tracing::info!(
+                    conn = self.id,
+                    ?kind,
+                    "kick before the handshake finished; closing"
+                );
+                self.writer
+                    .send(Out::Close(CloseKind::Graceful), self.delay());
                 Flow::Close(format!("kicked during the handshake ({kind:?})"))
             }
             ConnCommand::PairSuccess(pending) => {
                 let Stage::Pairing(session) = &mut self.stage else {
-                    tracing::warn!(conn = self.id, "pair-success for a connection that is not pairing");
+                    tracing::warn!(
+                        conn = self.id,
+                        "pair-success for a connection that is not pairing"
+                    );
                     return Flow::Continue;
                 };
                 let node = pending.success.to_node();
@@ -285,7 +305,10 @@ impl Conn {
             deadline_ms = self.shared.config.ack_deadline.as_millis(),
             "client did not ack in time; recycling the stream"
         );
-        let outcome = format!("stream error ack: {} {} not acked in time", owed.class, owed.id);
+        let outcome = format!(
+            "stream error ack: {} {} not acked in time",
+            owed.class, owed.id
+        );
         self.close_with(ack_owed(&owed.id, &owed.class), outcome)
     }
 
@@ -330,8 +353,11 @@ impl Conn {
                     self.writer.send(Out::Cipher(write), self.delay());
                     self.reader = Some(read);
                     lock(&self.shared.registry).count(Count::Handshake);
-                    let (admission, version) =
-                        login::admit(&self.shared, &finished.client_static, &finished.client_payload);
+                    let (admission, version) = login::admit(
+                        &self.shared,
+                        &finished.client_static,
+                        &finished.client_payload,
+                    );
                     if let Some(v) = version {
                         lock(&self.shared.registry)
                             .update(self.id, |i| i.app_version = Some(v.to_string()));
@@ -365,7 +391,8 @@ impl Conn {
     fn handshake_failed(&mut self, step: &'static str, e: &wa_core::noise::NoiseError) -> Flow {
         lock(&self.shared.registry).count(Count::Rejection);
         tracing::warn!(conn = self.id, step, error = %error_chain(e), "Noise handshake failed");
-        self.writer.send(Out::Close(CloseKind::Graceful), self.delay());
+        self.writer
+            .send(Out::Close(CloseKind::Graceful), self.delay());
         Flow::Close(format!("handshake failed at {step}: {e}"))
     }
 
@@ -582,7 +609,10 @@ impl Conn {
             conn: self.id,
             jid: jid.clone(),
         });
-        self.close_with(restart_required(), format!("paired as {jid}; stream error 515"))
+        self.close_with(
+            restart_required(),
+            format!("paired as {jid}; stream error 515"),
+        )
     }
 
     fn pairing_rejected(&mut self, why: String) -> Flow {
@@ -593,7 +623,8 @@ impl Conn {
             reason: why.clone(),
         });
         // What the real server sends here is unverified; it is closed without a stream error.
-        self.writer.send(Out::Close(CloseKind::Graceful), self.delay());
+        self.writer
+            .send(Out::Close(CloseKind::Graceful), self.delay());
         Flow::Close(format!("pairing refused: {why}"))
     }
 }

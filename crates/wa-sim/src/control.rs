@@ -66,7 +66,11 @@ impl Shared {
 
     /// The simulated phone's account key pair.
     pub(crate) fn phone_key(&self) -> Result<KeyPair, SimError> {
-        lock(&self.store).data.phone.identity.key_pair("phone identity")
+        lock(&self.store)
+            .data
+            .phone
+            .identity
+            .key_pair("phone identity")
     }
 
     /// Sends a command to one open connection; false if it is gone.
@@ -194,7 +198,10 @@ impl Simulator {
 
     /// The simulated phone's JID, `number@s.whatsapp.net`.
     pub fn phone_jid(&self) -> String {
-        format!("{}@s.whatsapp.net", lock(&self.shared.store).data.phone.number)
+        format!(
+            "{}@s.whatsapp.net",
+            lock(&self.shared.store).data.phone.number
+        )
     }
 
     /// Opens a connection that lives in memory; the same protocol code serves it as a
@@ -287,7 +294,12 @@ impl Simulator {
 
     /// Paired devices.
     pub fn devices(&self) -> Vec<DeviceRecord> {
-        lock(&self.shared.store).data.devices.values().cloned().collect()
+        lock(&self.shared.store)
+            .data
+            .devices
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Everything `GET /admin/state` shows.

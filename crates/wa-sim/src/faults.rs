@@ -61,11 +61,11 @@ impl KickKind {
             Self::Replaced => {
                 base.with_children(vec![Node::new("conflict").with_attr("type", "replaced")])
             }
-            Self::DeviceRemoved => base
-                .with_attr("code", "401")
-                .with_children(vec![
+            Self::DeviceRemoved => {
+                base.with_attr("code", "401").with_children(vec![
                     Node::new("conflict").with_attr("type", "device_removed")
-                ]),
+                ])
+            }
             Self::XmlNotWellFormed => base.with_children(vec![Node::new("xml-not-well-formed")]),
             Self::Ack => ack_owed("sim-kick", "message"),
         }
@@ -250,7 +250,10 @@ mod tests {
     fn failures_carry_the_real_attributes() {
         use wa_core::disconnect::parse::failure;
         let f = failure(&"402".parse::<FailureSpec>().unwrap().node("sim")).unwrap();
-        assert_eq!((f.reason, f.ban_code, f.expire_secs), (402, Some(101), Some(3600)));
+        assert_eq!(
+            (f.reason, f.ban_code, f.expire_secs),
+            (402, Some(101), Some(3600))
+        );
         assert_eq!(f.location.as_deref(), Some("sim"));
         assert!("404".parse::<FailureSpec>().is_err());
         let min = AppVersion {

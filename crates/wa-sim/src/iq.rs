@@ -91,9 +91,10 @@ pub(crate) fn handle(
     match (xmlns, iq_type, first) {
         ("encrypt", "get", "count") => {
             let n = prekeys::count(shared, session.device);
-            IqResponse::reply(result(id).with_children(vec![
-                Node::new("count").with_attr("value", n.to_string())
-            ]))
+            IqResponse::reply(
+                result(id)
+                    .with_children(vec![Node::new("count").with_attr("value", n.to_string())]),
+            )
         }
         ("encrypt", "get", "digest") => match prekeys::digest(shared, session.device) {
             Some(digest) => IqResponse::reply(result(id).with_children(vec![digest])),

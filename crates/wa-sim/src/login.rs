@@ -49,9 +49,7 @@ pub(crate) fn admit(
         why,
     };
     if let Some(spec) = shared.faults.take_fail_next_login() {
-        let version = validate_client_payload(payload)
-            .ok()
-            .map(|v| v.app_version);
+        let version = validate_client_payload(payload).ok().map(|v| v.app_version);
         return (
             Admission::Refused {
                 failure: spec.node(location),

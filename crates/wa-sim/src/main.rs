@@ -35,7 +35,10 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         match flag.as_str() {
             "--port" => {
                 let v = value()?;
-                port = Some(v.parse().map_err(|_| format!("--port: {v:?} is not a port"))?);
+                port = Some(
+                    v.parse()
+                        .map_err(|_| format!("--port: {v:?} is not a port"))?,
+                );
             }
             "--state" => config.state_dir = Some(PathBuf::from(value()?)),
             "--json" => json = true,
@@ -43,8 +46,9 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--close-after-last-ref-ms" => config.close_after_last_ref = millis(value()?)?,
             "--pbkdf2-iterations" => {
                 let v = value()?;
-                config.pbkdf2_iterations =
-                    v.parse().map_err(|_| format!("--pbkdf2-iterations: {v:?}"))?;
+                config.pbkdf2_iterations = v
+                    .parse()
+                    .map_err(|_| format!("--pbkdf2-iterations: {v:?}"))?;
             }
             "--refresh-on-scan" => config.refresh_on_scan = true,
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
@@ -67,7 +71,10 @@ fn main() -> ExitCode {
         }
     };
     init_tracing(args.json);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("wa-sim: cannot start the runtime: {e}");

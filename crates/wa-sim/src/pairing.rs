@@ -128,9 +128,7 @@ pub(crate) fn start(
         id: server_id(),
         refs: refs.clone(),
     };
-    shared
-        .events
-        .emit(SimEvent::PairDeviceSent { conn, refs });
+    shared.events.emit(SimEvent::PairDeviceSent { conn, refs });
     let session = PairingSession {
         registration,
         noise_pub,
@@ -155,7 +153,10 @@ pub(crate) fn issue(
         let mut store = lock(&shared.store);
         let data = &mut store.data;
         let device_id = data.next_device;
-        data.next_device = data.next_device.checked_add(1).ok_or("device ids exhausted")?;
+        data.next_device = data
+            .next_device
+            .checked_add(1)
+            .ok_or("device ids exhausted")?;
         let key_index = data.next_key_index;
         data.next_key_index = data.next_key_index.wrapping_add(1);
         let ids = (

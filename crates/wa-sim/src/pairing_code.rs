@@ -15,7 +15,9 @@ use crate::pairing::{self, CodeEntry, PairingSession, PendingPair};
 
 /// Browsers the server accepts at the start of `companion_platform_display` (whatsmeow
 /// issues #449/#450: anything else is refused).
-const KNOWN_BROWSERS: [&str; 7] = ["Chrome", "Edge", "Firefox", "IE", "Opera", "Safari", "Electron"];
+const KNOWN_BROWSERS: [&str; 7] = [
+    "Chrome", "Edge", "Firefox", "IE", "Opera", "Safari", "Electron",
+];
 
 /// A refused step: the iq error to send and the reason to log.
 pub(crate) struct Refusal {
@@ -46,7 +48,10 @@ pub(crate) fn companion_hello(
             &id,
             404,
             "item-not-found",
-            format!("companion_hello names {}, not this server's phone {number}", hello.phone),
+            format!(
+                "companion_hello names {}, not this server's phone {number}",
+                hello.phone
+            ),
         ));
     }
     if hello.companion_server_auth_key_pub != *session.noise_pub.as_bytes() {
@@ -69,7 +74,10 @@ pub(crate) fn companion_hello(
             &id,
             400,
             "bad-request",
-            format!("companion_platform_id {:?} is not a known client type", hello.platform_id),
+            format!(
+                "companion_platform_id {:?} is not a known client type",
+                hello.platform_id
+            ),
         ));
     }
     let display = &hello.platform_display;
@@ -94,7 +102,10 @@ pub(crate) fn companion_hello(
             primary: None,
         },
     );
-    tracing::info!(conn, "companion_hello accepted; waiting for the code on the phone");
+    tracing::info!(
+        conn,
+        "companion_hello accepted; waiting for the code on the phone"
+    );
     Ok(CompanionHelloResult {
         id: hello.id,
         pairing_ref,
@@ -162,7 +173,12 @@ pub(crate) fn companion_finish(
             })?
     };
     lock(&shared.book).forget(conn);
-    let pending = pairing::issue(shared, &session.registration, &session.noise_pub, &adv_secret)
-        .map_err(|why| refusal(&id, 500, "internal-error", why))?;
+    let pending = pairing::issue(
+        shared,
+        &session.registration,
+        &session.noise_pub,
+        &adv_secret,
+    )
+    .map_err(|why| refusal(&id, 500, "internal-error", why))?;
     Ok((iq::result(&finish.id), Box::new(pending)))
 }

@@ -136,7 +136,10 @@ fn scan_checked(shared: &Shared, text: &str) -> Result<ScanReport, ScanRefused> 
                 expired_ms_ago: ms(now - entry.valid_until),
             });
         }
-        checks.push(format!("ref #{} was issued here and is inside its window", entry.index));
+        checks.push(format!(
+            "ref #{} was issued here and is inside its window",
+            entry.index
+        ));
         if qr.noise_pub != *entry.noise_pub.as_bytes() {
             return Err(ScanRefused::NoiseKeyMismatch);
         }

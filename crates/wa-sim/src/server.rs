@@ -59,13 +59,20 @@ type Params = Query<HashMap<String, String>>;
 
 fn bad_request(message: String) -> Response {
     tracing::warn!(%message, "control request refused");
-    (StatusCode::BAD_REQUEST, Json(json!({ "ok": false, "error": message }))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "ok": false, "error": message })),
+    )
+        .into_response()
 }
 
 fn conn_param(params: &HashMap<String, String>) -> Result<Option<u64>, Response> {
     params
         .get("conn")
-        .map(|c| c.parse().map_err(|_| bad_request(format!("conn={c} is not a number"))))
+        .map(|c| {
+            c.parse()
+                .map_err(|_| bad_request(format!("conn={c} is not a number")))
+        })
         .transpose()
 }
 
@@ -168,7 +175,9 @@ async fn pair_code(State(sim): State<Simulator>, Query(p): Params, body: String)
 
 async fn companion_reg_refresh(State(sim): State<Simulator>, Query(p): Params) -> Response {
     match conn_param(&p) {
-        Ok(conn) => Json(json!({ "ok": true, "sent": sim.companion_reg_refresh(conn) })).into_response(),
+        Ok(conn) => {
+            Json(json!({ "ok": true, "sent": sim.companion_reg_refresh(conn) })).into_response()
+        }
         Err(r) => r,
     }
 }
@@ -208,7 +217,9 @@ async fn unstall(State(sim): State<Simulator>) -> Json<serde_json::Value> {
 
 async fn drop_connections(State(sim): State<Simulator>, Query(p): Params) -> Response {
     match conn_param(&p) {
-        Ok(conn) => Json(json!({ "ok": true, "dropped": sim.drop_connections(conn) })).into_response(),
+        Ok(conn) => {
+            Json(json!({ "ok": true, "dropped": sim.drop_connections(conn) })).into_response()
+        }
         Err(r) => r,
     }
 }

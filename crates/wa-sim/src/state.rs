@@ -175,10 +175,7 @@ pub struct Store {
 impl Store {
     /// Loads `state.json` from `dir`, or creates a fresh state (new root, new phone) there.
     /// `None` keeps the state in memory only, for tests.
-    pub fn open(
-        dir: Option<&Path>,
-        fresh: impl FnOnce() -> StateData,
-    ) -> Result<Store, SimError> {
+    pub fn open(dir: Option<&Path>, fresh: impl FnOnce() -> StateData) -> Result<Store, SimError> {
         let Some(dir) = dir else {
             return Ok(Store {
                 path: None,
@@ -193,12 +190,11 @@ impl Store {
         let path = dir.join(STATE_FILE);
         match fs::read(&path) {
             Ok(bytes) => {
-                let data = serde_json::from_slice(&bytes).map_err(|source| {
-                    SimError::StateJson {
+                let data =
+                    serde_json::from_slice(&bytes).map_err(|source| SimError::StateJson {
                         path: path.clone(),
                         source,
-                    }
-                })?;
+                    })?;
                 Ok(Store {
                     path: Some(path),
                     data,
@@ -237,7 +233,8 @@ impl Store {
         let mut file = fs::File::create(&tmp).map_err(io("create the temporary state file"))?;
         file.write_all(&json)
             .map_err(io("write the temporary state file"))?;
-        file.sync_all().map_err(io("sync the temporary state file"))?;
+        file.sync_all()
+            .map_err(io("sync the temporary state file"))?;
         drop(file);
         fs::rename(&tmp, path).map_err(io("replace the state file"))?;
         Ok(())

@@ -12,7 +12,11 @@ use wa_core::proto::ClientPayload;
 use wa_sim::{FailureSpec, SimConfig, Simulator};
 
 /// Handshakes with `payload` and returns the `<failure>` reason the server answers.
-async fn failure_for(sim: &Simulator, noise: &wa_core::signal::KeyPair, payload: &ClientPayload) -> u16 {
+async fn failure_for(
+    sim: &Simulator,
+    noise: &wa_core::signal::KeyPair,
+    payload: &ClientPayload,
+) -> u16 {
     let mut client = RawClient::new(sim.connect_in_memory());
     client
         .handshake(noise, &sim.root_public_key().expect("root"), payload)
@@ -68,7 +72,10 @@ async fn an_unknown_device_gets_401() {
     let jid = "15550000001:7@s.whatsapp.net".parse().expect("jid");
     assert_eq!(failure_for(&sim, &keys.noise, &login(&jid)).await, 401);
     let other_account = "15559999999:1@s.whatsapp.net".parse().expect("jid");
-    assert_eq!(failure_for(&sim, &keys.noise, &login(&other_account)).await, 401);
+    assert_eq!(
+        failure_for(&sim, &keys.noise, &login(&other_account)).await,
+        401
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -77,7 +84,13 @@ async fn a_paired_device_with_another_noise_key_gets_401() {
     let (_keys, jid) = pair(&sim).await;
     let stranger = Keys::generate();
     assert_eq!(failure_for(&sim, &stranger.noise, &login(&jid)).await, 401);
-    let outcome = sim.state().past_connections.last().expect("past").outcome.clone();
+    let outcome = sim
+        .state()
+        .past_connections
+        .last()
+        .expect("past")
+        .outcome
+        .clone();
     assert!(outcome.contains("Noise key"), "{outcome}");
 }
 
@@ -93,7 +106,10 @@ async fn an_old_app_version_gets_405() {
     assert_eq!(failure_for(&sim, &keys.noise, &login(&jid)).await, 405);
     // Registrations are gated too.
     let fresh = Keys::generate();
-    assert_eq!(failure_for(&sim, &fresh.noise, &fresh.registration()).await, 405);
+    assert_eq!(
+        failure_for(&sim, &fresh.noise, &fresh.registration()).await,
+        405
+    );
     sim.set_min_version(Some(current));
     let (_client, success) = login_client(&sim, &keys, &jid).await;
     assert_eq!(success.tag, "success");
@@ -105,14 +121,21 @@ async fn fail_next_login_sends_the_real_attributes_once() {
     let (keys, jid) = pair(&sim).await;
     for (reason, check) in [
         ("402", Some(("code", "101"))),
-        ("403", Some(("logout_message_header", "Your account is locked"))),
+        (
+            "403",
+            Some(("logout_message_header", "Your account is locked")),
+        ),
         ("405", None),
         ("503", None),
     ] {
         sim.fail_next_login(reason.parse::<FailureSpec>().expect("spec"));
         let mut client = RawClient::new(sim.connect_in_memory());
         client
-            .handshake(&keys.noise, &sim.root_public_key().expect("root"), &login(&jid))
+            .handshake(
+                &keys.noise,
+                &sim.root_public_key().expect("root"),
+                &login(&jid),
+            )
             .await;
         let nodes = client.until_closed().await;
         assert_eq!(nodes[0].attr_str("reason"), Some(reason));
@@ -138,7 +161,13 @@ async fn a_tampered_frame_closes_the_connection() {
         .await;
     let nodes = client.until_closed().await;
     assert!(nodes.is_empty(), "no answer to a tampered frame: {nodes:?}");
-    let outcome = sim.state().past_connections.last().expect("past").outcome.clone();
+    let outcome = sim
+        .state()
+        .past_connections
+        .last()
+        .expect("past")
+        .outcome
+        .clone();
     assert!(outcome.contains("tampered"), "{outcome}");
 }
 
@@ -146,7 +175,9 @@ async fn a_tampered_frame_closes_the_connection() {
 async fn a_bad_intro_header_fails_the_handshake() {
     let sim = sim();
     let mut client = RawClient::new(sim.connect_in_memory());
-    client.send_bytes(b"XX\x06\x03\x00\x00\x01\x00".to_vec()).await;
+    client
+        .send_bytes(b"XX\x06\x03\x00\x00\x01\x00".to_vec())
+        .await;
     assert!(client.recv_frame().await.is_none());
     let outcome = sim.state().past_connections[0].outcome.clone();
     assert!(outcome.contains("framing"), "{outcome}");
@@ -157,7 +188,10 @@ async fn a_client_that_never_finishes_the_handshake_is_closed() {
     let sim = sim_with(SimConfig::default());
     let mut client = RawClient::new(sim.connect_in_memory());
     assert!(client.recv_frame().await.is_none());
-    assert_eq!(sim.state().past_connections[0].outcome, "handshake timed out");
+    assert_eq!(
+        sim.state().past_connections[0].outcome,
+        "handshake timed out"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -10,7 +10,9 @@ use support::*;
 use wa_core::binary::Node;
 use wa_core::pair::adv::verify_pair_success_identity;
 use wa_core::pair::code::CompanionLinking;
-use wa_core::stanza::link_code::{CompanionFinish, CompanionHello, CompanionHelloResult, PrimaryHello};
+use wa_core::stanza::link_code::{
+    CompanionFinish, CompanionHello, CompanionHelloResult, PrimaryHello,
+};
 use wa_core::stanza::pair::{CompanionRegRefresh, PairDeviceSign, PairSuccess};
 use wa_sim::{ScanRefused, SimConfig};
 
@@ -27,8 +29,19 @@ async fn qr_pairing_persists_the_device_then_sends_515_and_login_succeeds() {
 
     let (mut client, success) = login_client(&sim, &keys, &jid).await;
     assert_eq!(success.tag, "success", "{success}");
-    for attr in ["t", "props", "location", "lid", "abprops", "creation", "companion_enc_static"] {
-        assert!(success.attr(attr).is_some(), "success has {attr}: {success}");
+    for attr in [
+        "t",
+        "props",
+        "location",
+        "lid",
+        "abprops",
+        "creation",
+        "companion_enc_static",
+    ] {
+        assert!(
+            success.attr(attr).is_some(),
+            "success has {attr}: {success}"
+        );
     }
     let lid = success.attr_jid("lid").expect("lid is a JID");
     assert_eq!(lid.device, jid.device);
@@ -59,7 +72,9 @@ async fn each_ref_is_scannable_only_in_its_window() {
         sim.scan(&keys.qr(&pd.refs[1])),
         Err(ScanRefused::Expired { index: 1, .. })
     ));
-    let report = sim.scan(&keys.qr(&pd.refs[2])).expect("ref #2 inside its window");
+    let report = sim
+        .scan(&keys.qr(&pd.refs[2]))
+        .expect("ref #2 inside its window");
     assert_eq!(report.ref_index, 2);
     assert!(report.checks.len() >= 5, "{:?}", report.checks);
     let jid = sign_pair_success(&mut client, &keys).await;
@@ -72,13 +87,22 @@ async fn scans_with_wrong_data_are_refused() {
     let sim = sim();
     let keys = Keys::generate();
     let (_client, pd) = register(&sim, &keys).await;
-    assert!(matches!(sim.scan(&keys.qr("2@never-issued")), Err(ScanRefused::UnknownRef(_))));
+    assert!(matches!(
+        sim.scan(&keys.qr("2@never-issued")),
+        Err(ScanRefused::UnknownRef(_))
+    ));
     let mut other = keys.clone();
     other.noise = Keys::generate().noise;
-    assert!(matches!(sim.scan(&other.qr(&pd.refs[0])), Err(ScanRefused::NoiseKeyMismatch)));
+    assert!(matches!(
+        sim.scan(&other.qr(&pd.refs[0])),
+        Err(ScanRefused::NoiseKeyMismatch)
+    ));
     let mut other = keys.clone();
     other.identity = Keys::generate().identity;
-    assert!(matches!(sim.scan(&other.qr(&pd.refs[0])), Err(ScanRefused::IdentityKeyMismatch)));
+    assert!(matches!(
+        sim.scan(&other.qr(&pd.refs[0])),
+        Err(ScanRefused::IdentityKeyMismatch)
+    ));
     // The 4-field form without the client type is no longer accepted.
     let four = keys.qr(&pd.refs[0]);
     let four = &four[..four.rfind(',').expect("comma")];
@@ -94,12 +118,22 @@ async fn the_registering_connection_closes_after_the_last_window() {
     let (mut client, pd) = register(&sim, &keys).await;
     tokio::time::advance(Duration::from_secs(159)).await;
     tokio::task::yield_now().await;
-    assert_eq!(sim.state().connections.len(), 1, "still open inside the last window");
+    assert_eq!(
+        sim.state().connections.len(),
+        1,
+        "still open inside the last window"
+    );
     let nodes = client.until_closed().await;
     assert!(nodes.is_empty(), "closed without a stanza: {nodes:?}");
     let past = sim.state().past_connections;
-    assert_eq!(past.last().map(|p| p.outcome.as_str()), Some("pairing refs exhausted"));
-    assert!(sim.scan(&keys.qr(&pd.refs[5])).is_err(), "refs die with the connection");
+    assert_eq!(
+        past.last().map(|p| p.outcome.as_str()),
+        Some("pairing refs exhausted")
+    );
+    assert!(
+        sim.scan(&keys.qr(&pd.refs[5])).is_err(),
+        "refs die with the connection"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -123,7 +157,10 @@ async fn a_pair_device_sign_that_kept_the_account_key_is_refused() {
         device_identity: paired.account.encode_to_vec(),
     };
     client.send_node(&sign.to_node()).await;
-    assert!(client.until_closed().await.is_empty(), "no 515 for a bad signature");
+    assert!(
+        client.until_closed().await.is_empty(),
+        "no 515 for a bad signature"
+    );
     assert!(sim.devices().is_empty());
     let outcome = sim.state().past_connections[0].outcome.clone();
     assert!(outcome.contains("accountSignatureKey"), "{outcome}");
@@ -136,9 +173,13 @@ async fn a_wrong_key_index_is_refused() {
     let (mut client, pd) = register(&sim, &keys).await;
     sim.scan(&keys.qr(&pd.refs[0])).expect("scan");
     let success = PairSuccess::parse(&client.recv().await).expect("pair-success");
-    let paired =
-        verify_pair_success_identity(&success.device_identity, &keys.adv_secret, &keys.identity, &mut OsRng)
-            .expect("verifies");
+    let paired = verify_pair_success_identity(
+        &success.device_identity,
+        &keys.adv_secret,
+        &keys.identity,
+        &mut OsRng,
+    )
+    .expect("verifies");
     let sign = PairDeviceSign {
         id: success.id,
         key_index: paired.key_index + 1,
@@ -170,7 +211,10 @@ async fn companion_reg_refresh_requires_a_rotated_adv_secret() {
                 .with_attr("to", parsed.from.clone()),
         )
         .await;
-    assert!(matches!(sim.scan(&keys.qr(&pd.refs[0])), Err(ScanRefused::StaleAdvSecret)));
+    assert!(matches!(
+        sim.scan(&keys.qr(&pd.refs[0])),
+        Err(ScanRefused::StaleAdvSecret)
+    ));
     keys.adv_secret = Keys::generate().adv_secret;
     let second = sim.scan(&keys.qr(&pd.refs[0])).expect("re-rendered QR");
     assert!(!second.refresh_requested);
@@ -215,7 +259,8 @@ async fn pairing_code_flow_pairs_through_both_sides() {
     client.send_node(&hello.to_node()).await;
     let result = CompanionHelloResult::parse(&client.recv().await).expect("hello result");
 
-    sim.enter_pairing_code(&linking.code().display()).expect("phone takes the code");
+    sim.enter_pairing_code(&linking.code().display())
+        .expect("phone takes the code");
     let primary = PrimaryHello::parse(&client.recv().await).expect("primary_hello");
     assert_eq!(primary.pairing_ref, result.pairing_ref);
     client
@@ -273,5 +318,8 @@ async fn a_companion_hello_with_an_unknown_browser_is_refused() {
     client.send_node(&hello.to_node()).await;
     let reply = client.recv().await;
     assert_eq!(reply.attr_str("type"), Some("error"), "{reply}");
-    assert!(sim.enter_pairing_code("ABCD-EFGH").is_err(), "nothing pending");
+    assert!(
+        sim.enter_pairing_code("ABCD-EFGH").is_err(),
+        "nothing pending"
+    );
 }

@@ -33,7 +33,8 @@ fn upload(keys: &Keys, ids: &[u32], sign_with: &KeyPair) -> Node {
         .map(|id| {
             Node::new("key").with_children(vec![
                 Node::new("id").with_bytes(id.to_be_bytes()[1..].to_vec()),
-                Node::new("value").with_bytes(KeyPair::generate(&mut OsRng).public.as_bytes().to_vec()),
+                Node::new("value")
+                    .with_bytes(KeyPair::generate(&mut OsRng).public.as_bytes().to_vec()),
             ])
         })
         .collect();
@@ -60,7 +61,11 @@ async fn count(client: &mut RawClient) -> String {
         .send_node(&iq("c", "get", "encrypt", vec![Node::new("count")]))
         .await;
     let reply = client.recv().await;
-    reply.child("count").and_then(|c| c.attr_str("value")).unwrap_or("").to_owned()
+    reply
+        .child("count")
+        .and_then(|c| c.attr_str("value"))
+        .unwrap_or("")
+        .to_owned()
 }
 
 #[tokio::test(start_paused = true)]
@@ -69,9 +74,14 @@ async fn pings_with_and_without_a_child_are_answered_and_counted() {
     let (_keys, _jid, mut client) = online(&sim).await;
     client.send_node(&iq("p1", "get", "w:p", vec![])).await;
     let pong = client.recv().await;
-    assert_eq!((pong.attr_str("id"), pong.attr_str("type")), (Some("p1"), Some("result")));
+    assert_eq!(
+        (pong.attr_str("id"), pong.attr_str("type")),
+        (Some("p1"), Some("result"))
+    );
     assert!(pong.attr_str("t").is_some());
-    client.send_node(&iq("p2", "get", "w:p", vec![Node::new("ping")])).await;
+    client
+        .send_node(&iq("p2", "get", "w:p", vec![Node::new("ping")]))
+        .await;
     assert_eq!(client.recv().await.attr_str("id"), Some("p2"));
     let state = sim.state();
     assert_eq!(state.connections[0].pings, 2);
@@ -84,7 +94,9 @@ async fn prekey_uploads_are_checked_and_ids_never_reused() {
     let sim = sim();
     let (keys, _jid, mut client) = online(&sim).await;
     assert_eq!(count(&mut client).await, "0");
-    client.send_node(&upload(&keys, &[1, 2, 3], &keys.identity)).await;
+    client
+        .send_node(&upload(&keys, &[1, 2, 3], &keys.identity))
+        .await;
     assert_eq!(client.recv().await.attr_str("type"), Some("result"));
     assert_eq!(count(&mut client).await, "3");
     // An id uploaded before, a bad signature, a duplicate in one upload: all refused.
@@ -103,7 +115,10 @@ async fn prekey_uploads_are_checked_and_ids_never_reused() {
         .send_node(&iq("d", "get", "encrypt", vec![Node::new("digest")]))
         .await;
     let digest = client.recv().await;
-    let list = digest.child("digest").and_then(|d| d.child("list")).expect("digest list");
+    let list = digest
+        .child("digest")
+        .and_then(|d| d.child("list"))
+        .expect("digest list");
     assert_eq!(list.children().len(), 3);
 }
 
@@ -117,9 +132,16 @@ async fn active_ends_offline_delivery_and_presence_is_recorded() {
     assert_eq!(client.recv().await.attr_str("type"), Some("result"));
     let ib = client.recv().await;
     assert_eq!(ib.tag, "ib");
-    assert_eq!(ib.child("offline").and_then(|o| o.attr_str("count")), Some("0"));
+    assert_eq!(
+        ib.child("offline").and_then(|o| o.attr_str("count")),
+        Some("0")
+    );
     client
-        .send_node(&Node::new("presence").with_attr("type", "available").with_attr("name", "Ann"))
+        .send_node(
+            &Node::new("presence")
+                .with_attr("type", "available")
+                .with_attr("name", "Ann"),
+        )
         .await;
     client.send_node(&iq("p", "get", "w:p", vec![])).await;
     client.recv().await;
@@ -186,10 +208,14 @@ async fn a_timely_ack_keeps_the_stream_and_a_wrong_one_does_not_count() {
     let conn = sim.state().connections[0].id;
     let server = Jid::server_jid(Server::Pn);
     for (id, ack_to) in [("n-1", Some(server.clone())), ("n-2", None)] {
-        let n = Node::new("receipt").with_attr("id", id).with_attr("from", server.clone());
+        let n = Node::new("receipt")
+            .with_attr("id", id)
+            .with_attr("from", server.clone());
         sim.send_stanza(conn, n);
         client.recv().await;
-        let mut ack = Node::new("ack").with_attr("id", id).with_attr("class", "receipt");
+        let mut ack = Node::new("ack")
+            .with_attr("id", id)
+            .with_attr("class", "receipt");
         if let Some(to) = ack_to {
             ack = ack.with_attr("to", to);
         }
@@ -198,7 +224,11 @@ async fn a_timely_ack_keeps_the_stream_and_a_wrong_one_does_not_count() {
     tokio::time::advance(Duration::from_secs(5)).await;
     client.send_node(&iq("p", "get", "w:p", vec![])).await;
     assert_eq!(client.recv().await.attr_str("id"), Some("p"));
-    assert_eq!(sim.state().connections[0].acks_owed, 1, "the ack without `to` settles nothing");
+    assert_eq!(
+        sim.state().connections[0].acks_owed,
+        1,
+        "the ack without `to` settles nothing"
+    );
     let rest = client.until_closed().await;
     assert!(rest[0].child("ack").is_some());
 }
@@ -209,7 +239,10 @@ async fn every_kick_kind_sends_its_stream_error() {
     let (keys, jid) = pair(&sim).await;
     for (kind, expected) in [
         (KickKind::RestartRequired, StreamError::RestartRequired),
-        (KickKind::ServiceUnavailable, StreamError::ServiceUnavailable),
+        (
+            KickKind::ServiceUnavailable,
+            StreamError::ServiceUnavailable,
+        ),
         (KickKind::Replaced, StreamError::Replaced { code: None }),
         (KickKind::XmlNotWellFormed, StreamError::XmlNotWellFormed),
         (
@@ -219,14 +252,20 @@ async fn every_kick_kind_sends_its_stream_error() {
                 class: Some("message".into()),
             },
         ),
-        (KickKind::DeviceRemoved, StreamError::DeviceRemoved { code: 401 }),
+        (
+            KickKind::DeviceRemoved,
+            StreamError::DeviceRemoved { code: 401 },
+        ),
     ] {
         let (mut client, _) = login_client(&sim, &keys, &jid).await;
         assert_eq!(sim.kick(kind, None), 1);
         let nodes = client.until_closed().await;
         assert_eq!(stream_error(&nodes[0]).expect("stream error"), expected);
     }
-    assert!(sim.devices().is_empty(), "device_removed unlinks the device");
+    assert!(
+        sim.devices().is_empty(),
+        "device_removed unlinks the device"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -241,7 +280,10 @@ async fn stall_answers_nothing_until_unstalled_and_drop_closes_silently() {
     sim.unstall();
     assert_eq!(client.recv().await.attr_str("id"), Some("p"));
     assert_eq!(sim.drop_connections(None), 1);
-    assert!(client.until_closed().await.is_empty(), "no stream error on drop");
+    assert!(
+        client.until_closed().await.is_empty(),
+        "no stream error on drop"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -260,12 +302,17 @@ async fn iqs_before_pairing_finished_are_not_authorized_but_pings_are_answered()
     let sim = sim();
     let keys = Keys::generate();
     let (mut client, _pd) = register(&sim, &keys).await;
-    client.send_node(&iq("p", "get", "w:p", vec![Node::new("ping")])).await;
+    client
+        .send_node(&iq("p", "get", "w:p", vec![Node::new("ping")]))
+        .await;
     assert_eq!(client.recv().await.attr_str("type"), Some("result"));
     client
         .send_node(&iq("c", "get", "encrypt", vec![Node::new("count")]))
         .await;
     let reply = client.recv().await;
     assert_eq!(reply.attr_str("type"), Some("error"));
-    assert_eq!(reply.child("error").and_then(|e| e.attr_str("code")), Some("401"));
+    assert_eq!(
+        reply.child("error").and_then(|e| e.attr_str("code")),
+        Some("401")
+    );
 }

@@ -181,14 +181,24 @@ impl RawClient {
 
     /// Encrypts and sends arbitrary frame plaintext (flags byte included).
     pub async fn send_raw_plaintext(&mut self, plain: &[u8]) {
-        let sealed = self.cipher.as_mut().expect("cipher").encrypt(plain).expect("encrypt");
+        let sealed = self
+            .cipher
+            .as_mut()
+            .expect("cipher")
+            .encrypt(plain)
+            .expect("encrypt");
         self.send_frame(&sealed).await;
     }
 
     /// Sends a frame whose ciphertext was altered after encryption.
     pub async fn send_tampered(&mut self, node: &Node) {
         let plain = encode(node).expect("encode");
-        let mut sealed = self.cipher.as_mut().expect("cipher").encrypt(&plain).expect("encrypt");
+        let mut sealed = self
+            .cipher
+            .as_mut()
+            .expect("cipher")
+            .encrypt(&plain)
+            .expect("encrypt");
         sealed[0] ^= 0x01;
         self.send_frame(&sealed).await;
     }
@@ -236,7 +246,9 @@ impl RawClient {
 pub async fn register(sim: &Simulator, keys: &Keys) -> (RawClient, PairDevice) {
     let mut client = RawClient::new(sim.connect_in_memory());
     let root = sim.root_public_key().expect("root");
-    client.handshake(&keys.noise, &root, &keys.registration()).await;
+    client
+        .handshake(&keys.noise, &root, &keys.registration())
+        .await;
     let node = client.recv().await;
     let pair_device = PairDevice::parse(&node).expect("pair-device");
     client.send_node(&iq_result(&pair_device.id)).await;
@@ -247,9 +259,13 @@ pub async fn register(sim: &Simulator, keys: &Keys) -> (RawClient, PairDevice) {
 pub async fn sign_pair_success(client: &mut RawClient, keys: &Keys) -> Jid {
     let node = client.recv().await;
     let success = PairSuccess::parse(&node).expect("pair-success");
-    let paired =
-        verify_pair_success_identity(&success.device_identity, &keys.adv_secret, &keys.identity, &mut OsRng)
-            .expect("phone identity verifies");
+    let paired = verify_pair_success_identity(
+        &success.device_identity,
+        &keys.adv_secret,
+        &keys.identity,
+        &mut OsRng,
+    )
+    .expect("phone identity verifies");
     let sign = PairDeviceSign {
         id: success.id.clone(),
         key_index: paired.key_index,
@@ -263,7 +279,8 @@ pub async fn sign_pair_success(client: &mut RawClient, keys: &Keys) -> Jid {
 pub async fn pair(sim: &Simulator) -> (Keys, Jid) {
     let keys = Keys::generate();
     let (mut client, pair_device) = register(sim, &keys).await;
-    sim.scan(&keys.qr(&pair_device.refs[0])).expect("scan accepted");
+    sim.scan(&keys.qr(&pair_device.refs[0]))
+        .expect("scan accepted");
     let jid = sign_pair_success(&mut client, &keys).await;
     let rest = client.until_closed().await;
     assert_eq!(rest.len(), 1, "only the 515 follows: {rest:?}");

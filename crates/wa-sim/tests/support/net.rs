@@ -36,7 +36,9 @@ impl SimProcess {
             .expect("wa-sim starts");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("first line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("first line");
         let v: serde_json::Value = serde_json::from_str(&line).expect("JSON line");
         assert_eq!(v["event"], "listening");
         let root_hex = v["root_pub_hex"].as_str().expect("root").to_owned();
@@ -64,7 +66,9 @@ impl Drop for SimProcess {
 
 /// Opens the WebSocket and bridges it to a raw client.
 pub async fn connect_ws(url: &str) -> RawClient {
-    let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws connect");
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("ws connect");
     let (mut sink, mut stream) = ws.split();
     let (to_server, mut outgoing) = mpsc::channel::<Vec<u8>>(64);
     let (incoming, from_server) = mpsc::channel::<Vec<u8>>(64);
@@ -92,12 +96,17 @@ pub async fn connect_ws(url: &str) -> RawClient {
 pub async fn http(method: &str, url: &str, body: &str) -> (u16, serde_json::Value) {
     let rest = url.strip_prefix("http://").expect("http url");
     let (host, path) = rest.split_once('/').expect("path");
-    let mut stream = tokio::net::TcpStream::connect(host).await.expect("http connect");
+    let mut stream = tokio::net::TcpStream::connect(host)
+        .await
+        .expect("http connect");
     let request = format!(
         "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(request.as_bytes()).await.expect("http write");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("http write");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.expect("http read");
     let text = String::from_utf8_lossy(&response);
@@ -108,14 +117,19 @@ pub async fn http(method: &str, url: &str, body: &str) -> (u16, serde_json::Valu
         .expect("status");
     let (_, body) = text.split_once("\r\n\r\n").expect("body");
     // axum answers with a fixed length here, never chunked.
-    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
+    (
+        status,
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 /// Pairs a new device over the WebSocket, scanning through `POST /admin/scan`.
 pub async fn pair_ws(sim: &SimProcess) -> (Keys, Jid) {
     let keys = Keys::generate();
     let mut client = connect_ws(&sim.url).await;
-    client.handshake(&keys.noise, &sim.root, &keys.registration()).await;
+    client
+        .handshake(&keys.noise, &sim.root, &keys.registration())
+        .await;
     let pd = PairDevice::parse(&client.recv().await).expect("pair-device");
     client.send_node(&iq_result(&pd.id)).await;
     let qr = keys.qr(&pd.refs[0]);
