@@ -23,7 +23,13 @@ async fn reconnect(h: &mut Harness, i: usize) {
         h.sim.kick(KickKind::RestartRequired, None);
     }
     h.wait_for("online", |e| {
-        matches!(e, EngineEvent::State { state: wa_client::ConnectionState::Online { .. }, .. })
+        matches!(
+            e,
+            EngineEvent::State {
+                state: wa_client::ConnectionState::Online { .. },
+                ..
+            }
+        )
     })
     .await;
 }
@@ -56,6 +62,9 @@ async fn a_thousand_forced_reconnects_leak_nothing() {
         tasks_after
     );
     assert!(growth < 1024 * 1024, "RSS grew by {growth} bytes");
-    assert!(tasks_after <= tasks_before + 2, "tasks {tasks_before} -> {tasks_after}");
+    assert!(
+        tasks_after <= tasks_before + 2,
+        "tasks {tasks_before} -> {tasks_after}"
+    );
     h.engine.shutdown().await;
 }
