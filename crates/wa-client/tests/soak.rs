@@ -17,7 +17,7 @@ fn rss_bytes() -> u64 {
 
 async fn reconnect(h: &mut Harness, i: usize) {
     // Alternate the user's "reconnect now" (our teardown) and the server's 515.
-    if i % 2 == 0 {
+    if (i & 1) == 0 {
         h.engine.reconnect_now();
     } else {
         h.sim.kick(KickKind::RestartRequired, None);

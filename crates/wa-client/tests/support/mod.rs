@@ -51,9 +51,9 @@ pub fn sim() -> Simulator {
     Simulator::new(SimConfig::default()).unwrap()
 }
 
-pub fn config(sim: &Simulator, dir: &PathBuf) -> EngineConfig {
+pub fn config(sim: &Simulator, dir: &std::path::Path) -> EngineConfig {
     let mut c = EngineConfig {
-        data_dir: dir.clone(),
+        data_dir: dir.to_path_buf(),
         server_url: "memory://wa-sim".into(),
         trusted_root: sim.root_public_key().unwrap(),
         event_capacity: 4096,
