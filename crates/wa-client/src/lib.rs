@@ -40,13 +40,15 @@
 
 pub mod clock;
 pub mod config;
+mod connection;
 pub mod events;
 pub mod keepalive;
 pub mod lock;
 mod login;
-mod pairing;
+pub mod pairing;
 mod prekeys;
 pub mod socket;
+mod stanzas;
 pub mod store;
 mod supervisor;
 pub mod transport;

@@ -53,7 +53,8 @@ pub enum IqError {
 #[error("the connection is closed")]
 pub struct SocketClosed;
 
-/// Last send and receive times, shared with the keepalive task.
+/// When the oldest unanswered request went out, and when anything last arrived; shared with
+/// the keepalive task.
 #[derive(Debug)]
 pub struct Activity {
     epoch: Instant,
@@ -154,6 +155,9 @@ impl SocketHandle {
             self.forget(&id);
             return Err(lost());
         }
+        // Only requests that expect an answer start the dead-socket clock: an ack or a
+        // presence legitimately gets no reply, and must not make a healthy socket look dead.
+        self.activity.sent();
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(answer)) => iq_answer(&id, answer),
             Ok(Err(_)) => Err(lost()),
@@ -252,13 +256,7 @@ impl Socket {
             close_note,
             pump,
         } = link;
-        let writer = tokio::spawn(write_loop(
-            writer_rx,
-            to_server,
-            encoder,
-            write,
-            activity.clone(),
-        ));
+        let writer = tokio::spawn(write_loop(writer_rx, to_server, encoder, write));
         let reader = tokio::spawn(read_loop(ReadLoop {
             from_server,
             decoder,
@@ -372,7 +370,6 @@ async fn write_loop(
     to_server: mpsc::Sender<Vec<u8>>,
     mut encoder: FrameEncoder,
     mut cipher: WriteCipher,
-    activity: Arc<Activity>,
 ) {
     while let Some(node) = nodes.recv().await {
         let mut plain = match binary::encode(&node) {
@@ -396,7 +393,6 @@ async fn write_loop(
         if to_server.send(bytes).await.is_err() {
             break;
         }
-        activity.sent();
     }
 }
 

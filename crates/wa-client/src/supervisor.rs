@@ -1,11 +1,22 @@
-//! The supervisor: the only owner of the socket, and the connection state machine.
+//! The supervisor: one task, the only owner of the socket, and the connection state machine.
+//!
+//! It dials (`connection.rs`), lets the connection run until it ends, asks wa-core's
+//! classifier what the end means, and then reconnects at once, backs off, or stops in a named
+//! state until the user acts. Every change goes to the `watch` of the state, the ordered event
+//! stream and the health snapshot, in that order.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use wa_core::backoff::{Next, RetryState};
+use wa_core::disconnect::{classify, ClassifyContext, CloseReason, Decision, EndState, Verdict};
+use wa_core::payload::AppVersion;
 
 use crate::config::EngineConfig;
-use crate::events::{ConnectionState, EngineEvent, Health};
+use crate::events::{
+    ConnectionState, Disconnect, EngineEvent, Health, PausedReason, VersionSource,
+};
 use crate::lock::SessionLock;
 use crate::store::Store;
 use crate::{CommandError, EngineDeps, LogoutOutcome};
@@ -24,15 +35,37 @@ pub(crate) enum Command {
     Shutdown,
 }
 
+/// How one connection ended.
+pub(crate) struct Ended {
+    pub reason: CloseReason,
+    /// Time spent online (zero if it never logged in).
+    pub online_for: Duration,
+}
+
+/// What the supervisor does after handling a close.
+enum Flow {
+    Dial,
+    Exit,
+}
+
 pub(crate) struct Supervisor {
-    config: EngineConfig,
-    deps: EngineDeps,
-    store: Store,
+    pub(crate) config: EngineConfig,
+    pub(crate) deps: EngineDeps,
+    pub(crate) store: Arc<Mutex<Store>>,
     _lock: SessionLock,
-    commands: mpsc::Receiver<Command>,
+    pub(crate) commands: mpsc::Receiver<Command>,
     state: watch::Sender<ConnectionState>,
     events: broadcast::Sender<EngineEvent>,
     health: Arc<Mutex<Health>>,
+    pub(crate) retry: RetryState,
+    pub(crate) classify_ctx: ClassifyContext,
+    pub(crate) version: Option<(AppVersion, VersionSource)>,
+    pub(crate) refresh_version: bool,
+    /// A phone number to link by code as soon as the server offers pairing.
+    pub(crate) pending_phone: Option<(String, oneshot::Sender<Result<String, CommandError>>)>,
+    /// A logout to answer once the session is archived.
+    pub(crate) pending_logout: Option<(bool, oneshot::Sender<Result<LogoutOutcome, CommandError>>)>,
+    pub(crate) shutting_down: bool,
 }
 
 impl Supervisor {
@@ -50,21 +83,293 @@ impl Supervisor {
         Self {
             config,
             deps,
-            store,
+            store: Arc::new(Mutex::new(store)),
             _lock: lock,
             commands,
             state,
             events,
             health,
+            retry: RetryState::default(),
+            classify_ctx: ClassifyContext::default(),
+            version: None,
+            refresh_version: false,
+            pending_phone: None,
+            pending_logout: None,
+            shutting_down: false,
         }
     }
 
     pub(crate) async fn run(mut self) {
-        while let Some(cmd) = self.commands.recv().await {
-            if let Command::Shutdown = cmd {
-                break;
+        loop {
+            let ended = self.connect_once().await;
+            match self.after_close(ended).await {
+                Flow::Dial => continue,
+                Flow::Exit => break,
             }
         }
-        let _ = self.state.send(ConnectionState::Closed);
+        if let Some((_, reply)) = self.pending_phone.take() {
+            let _ = reply.send(Err(CommandError::Stopped));
+        }
+        if *self.state.borrow() != ConnectionState::Closed {
+            self.set_state(ConnectionState::Closed);
+        }
+        tracing::info!("engine stopped");
+    }
+
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.deps.clock.now_ms()
+    }
+
+    /// Publishes a state: the watch first (always current), then the event, then health.
+    pub(crate) fn set_state(&self, state: ConnectionState) {
+        let at_ms = self.now_ms();
+        tracing::info!(state = state.name(), "connection state");
+        if let Ok(mut h) = self.health.lock() {
+            h.state = state.name().to_owned();
+            h.state_since_ms = at_ms;
+            if !matches!(state, ConnectionState::Backoff { .. }) {
+                h.next_retry_at_ms = None;
+            }
+            if let ConnectionState::Backoff { until_ms, .. } = state {
+                h.next_retry_at_ms = Some(until_ms);
+            }
+        }
+        self.state.send_replace(state.clone());
+        self.emit(EngineEvent::State { at_ms, state });
+    }
+
+    pub(crate) fn emit(&self, event: EngineEvent) {
+        // No subscriber is fine: the state watch and health still hold the truth.
+        let _ = self.events.send(event);
+    }
+
+    pub(crate) fn update_health(&self, f: impl FnOnce(&mut Health)) {
+        if let Ok(mut h) = self.health.lock() {
+            f(&mut h);
+        }
+    }
+
+    pub(crate) fn health_snapshot(&self) -> Health {
+        self.health.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn has_account(&self) -> bool {
+        self.store
+            .lock()
+            .ok()
+            .and_then(|s| s.load_credentials().ok().flatten())
+            .is_some_and(|c| c.account.is_some())
+    }
+
+    fn archive(&self, reason: &str) -> Option<String> {
+        let now = self.now_ms();
+        let result = self
+            .store
+            .lock()
+            .map_err(|_| "store lock poisoned".to_owned())
+            .and_then(|mut s| s.archive_session(reason, now).map_err(|e| e.to_string()));
+        match result {
+            Ok(path) => path.map(|p| p.to_string_lossy().into_owned()),
+            Err(e) => {
+                tracing::error!(error = %e, "could not archive the session");
+                None
+            }
+        }
+    }
+
+    /// Classifies the close and acts on it.
+    async fn after_close(&mut self, ended: Ended) -> Flow {
+        let verdict = classify(&ended.reason, self.classify_ctx);
+        let online_ms = u64::try_from(ended.online_for.as_millis()).unwrap_or(u64::MAX);
+        tracing::info!(
+            cause = verdict.cause.key(),
+            code = verdict.code,
+            online_ms,
+            "disconnected"
+        );
+        if verdict.refresh_version {
+            self.refresh_version = true;
+            self.classify_ctx.version_refreshed = true;
+        }
+        let archive = if verdict.archive_session {
+            self.archive(verdict.cause.key())
+        } else {
+            None
+        };
+        match verdict.decision {
+            Decision::ReconnectNow => {
+                self.retry
+                    .on_immediate(&self.config.backoff, ended.online_for);
+                self.record(&verdict, 0, Some(0), online_ms);
+                if self.shutting_down {
+                    return Flow::Exit;
+                }
+                Flow::Dial
+            }
+            Decision::Backoff { at_least_secs } => {
+                let next = self.retry.on_backoff(
+                    &self.config.backoff,
+                    ended.online_for,
+                    Duration::from_secs(u64::from(at_least_secs)),
+                    rand::random(),
+                );
+                match next {
+                    Next::Retry { attempt, delay } => {
+                        let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+                        self.record(&verdict, attempt, Some(delay_ms), online_ms);
+                        tracing::info!(
+                            attempt,
+                            delay_ms,
+                            cause = verdict.cause.key(),
+                            "backing off"
+                        );
+                        self.set_state(ConnectionState::Backoff {
+                            attempt,
+                            until_ms: self.now_ms().saturating_add(delay_ms),
+                            cause: verdict.cause.key().to_owned(),
+                        });
+                        self.wait_backoff(delay).await
+                    }
+                    Next::Pause { attempts } => {
+                        self.record(&verdict, attempts, None, online_ms);
+                        self.set_state(ConnectionState::Paused {
+                            reason: PausedReason::NeedsAttention,
+                        });
+                        self.wait_for_user().await
+                    }
+                }
+            }
+            Decision::Stop(end) => {
+                self.record(&verdict, 0, None, online_ms);
+                self.stop_in(end, &verdict, archive);
+                if self.shutting_down {
+                    return Flow::Exit;
+                }
+                self.wait_for_user().await
+            }
+        }
+    }
+
+    fn record(&self, verdict: &Verdict, attempt: u32, delay_ms: Option<u64>, online_ms: u64) {
+        let d = Disconnect::from_verdict(verdict, self.now_ms(), attempt, delay_ms, online_ms);
+        self.update_health(|h| {
+            h.last_cause = Some(d.cause.clone());
+            h.last_code = d.code;
+            h.last_advice = Some(d.advice.clone());
+            h.attempt = self.retry.failures;
+        });
+        self.emit(EngineEvent::Disconnected(d));
+    }
+
+    fn stop_in(&mut self, end: EndState, verdict: &Verdict, archive: Option<String>) {
+        let state = match end {
+            EndState::LoggedOut => {
+                self.emit(EngineEvent::LoggedOut {
+                    cause: verdict.cause.key().to_owned(),
+                    archive: archive.clone(),
+                });
+                self.update_health(|h| h.jid = None);
+                ConnectionState::LoggedOut
+            }
+            EndState::Replaced => ConnectionState::Replaced,
+            EndState::TempBanned { expire_secs } => ConnectionState::Paused {
+                reason: PausedReason::TempBanned {
+                    until_ms: expire_secs
+                        .map(|s| self.now_ms().saturating_add(s.saturating_mul(1000))),
+                },
+            },
+            EndState::ClientOutdated => ConnectionState::Paused {
+                reason: PausedReason::ClientOutdated,
+            },
+            EndState::NeedsAttention => ConnectionState::Paused {
+                reason: PausedReason::NeedsAttention,
+            },
+            EndState::QrExpired => ConnectionState::QrExpired,
+            EndState::Closed => ConnectionState::Closed,
+        };
+        if let Some((unlinked, reply)) = self.pending_logout.take() {
+            let _ = reply.send(Ok(LogoutOutcome {
+                unlinked_on_server: unlinked,
+                archive,
+            }));
+        }
+        self.set_state(state);
+    }
+
+    /// Waits out a backoff delay; commands still work.
+    async fn wait_backoff(&mut self, delay: Duration) -> Flow {
+        let until = tokio::time::Instant::now() + delay;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => return Flow::Dial,
+                cmd = self.commands.recv() => {
+                    if let Some(flow) = self.command_while_idle(cmd) {
+                        return flow;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stays in a stopped state until a command says otherwise.
+    async fn wait_for_user(&mut self) -> Flow {
+        loop {
+            let cmd = self.commands.recv().await;
+            if let Some(flow) = self.command_while_idle(cmd) {
+                return flow;
+            }
+        }
+    }
+
+    /// A command while no socket is open; `Some` ends the wait.
+    fn command_while_idle(&mut self, cmd: Option<Command>) -> Option<Flow> {
+        match cmd {
+            None | Some(Command::Shutdown) => {
+                self.shutting_down = true;
+                self.set_state(ConnectionState::Closed);
+                Some(Flow::Exit)
+            }
+            Some(Command::ReconnectNow) => {
+                self.retry.on_user_retry();
+                self.classify_ctx = ClassifyContext::default();
+                Some(Flow::Dial)
+            }
+            Some(Command::NewQr) => {
+                if self.has_account() {
+                    tracing::info!("new QR requested, but the device is linked; ignored");
+                    None
+                } else {
+                    self.retry.on_user_retry();
+                    Some(Flow::Dial)
+                }
+            }
+            Some(Command::PairWithPhone { phone, reply }) => {
+                if self.has_account() {
+                    let _ = reply.send(Err(CommandError::AlreadyPaired));
+                    return None;
+                }
+                if let Err(e) = wa_core::pair::code::PhoneNumber::parse(&phone) {
+                    let _ = reply.send(Err(CommandError::InvalidPhone(e.to_string())));
+                    return None;
+                }
+                self.pending_phone = Some((phone, reply));
+                self.retry.on_user_retry();
+                Some(Flow::Dial)
+            }
+            Some(Command::Logout { reply }) => {
+                let archive = self.archive("user_logout");
+                self.emit(EngineEvent::LoggedOut {
+                    cause: "user_logout".into(),
+                    archive: archive.clone(),
+                });
+                self.update_health(|h| h.jid = None);
+                let _ = reply.send(Ok(LogoutOutcome {
+                    unlinked_on_server: false,
+                    archive,
+                }));
+                self.set_state(ConnectionState::LoggedOut);
+                None
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! fetched from `https://web.whatsapp.com/sw.js` (`client_revision`) and cached for 24 h in the
 //! store, else the compiled-in fallback. A `<failure reason="405">` forces one fresh fetch.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -99,7 +99,7 @@ pub fn parse_client_revision(text: &str) -> Option<u32> {
 /// Picks the version for the next dial. `force_fetch` ignores the cache (after a 405).
 pub(crate) async fn resolve(
     config: &VersionConfig,
-    store: &mut Store,
+    store: &Mutex<Store>,
     fetcher: &dyn VersionFetcher,
     clock: &dyn Clock,
     force_fetch: bool,
@@ -107,10 +107,13 @@ pub(crate) async fn resolve(
     if let Some(v) = config.override_version {
         return (v, VersionSource::Override);
     }
-    let cached = store.cached_version().unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "version cache unreadable");
-        None
-    });
+    let cached = match store.lock() {
+        Ok(s) => s.cached_version().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "version cache unreadable");
+            None
+        }),
+        Err(_) => None,
+    };
     let now = clock.now_ms();
     if let Some((v, at)) = cached {
         if !force_fetch && is_fresh(at, now, config.cache_for) {
@@ -120,8 +123,10 @@ pub(crate) async fn resolve(
     if let Some(url) = &config.sw_js_url {
         match tokio::time::timeout(config.fetch_timeout, fetcher.fetch(url)).await {
             Ok(Ok(v)) => {
-                if let Err(e) = store.save_version(v, now) {
-                    tracing::warn!(error = %e, "could not cache the version");
+                if let Ok(mut s) = store.lock() {
+                    if let Err(e) = s.save_version(v, now) {
+                        tracing::warn!(error = %e, "could not cache the version");
+                    }
                 }
                 return (v, VersionSource::Fetched);
             }

@@ -64,34 +64,34 @@ impl Clock for At {
 #[tokio::test(start_paused = true)]
 async fn resolution_order_is_override_cache_fetch_fallback() {
     let dir = crate::lock::tests::tempdir();
-    let mut store = Store::open(&dir).unwrap();
+    let store = Mutex::new(Store::open(&dir).unwrap());
     let v1: AppVersion = "2.3000.1".parse().unwrap();
     let v2: AppVersion = "2.3000.2".parse().unwrap();
     let mut cfg = VersionConfig::default();
     let failing = Fixed(Err(VersionError::NotFound));
 
     // Nothing known, fetch fails: the compiled-in fallback.
-    let got = resolve(&cfg, &mut store, &failing, &At(0), false).await;
+    let got = resolve(&cfg, &store, &failing, &At(0), false).await;
     assert_eq!(got, (cfg.fallback, VersionSource::Fallback));
 
     // A fetch succeeds and is cached.
-    let got = resolve(&cfg, &mut store, &Fixed(Ok(v1)), &At(1_000), false).await;
+    let got = resolve(&cfg, &store, &Fixed(Ok(v1)), &At(1_000), false).await;
     assert_eq!(got, (v1, VersionSource::Fetched));
-    let got = resolve(&cfg, &mut store, &Fixed(Ok(v2)), &At(2_000), false).await;
+    let got = resolve(&cfg, &store, &Fixed(Ok(v2)), &At(2_000), false).await;
     assert_eq!(got, (v1, VersionSource::Cached));
 
     // A forced refresh (after 405) fetches anew.
-    let got = resolve(&cfg, &mut store, &Fixed(Ok(v2)), &At(3_000), true).await;
+    let got = resolve(&cfg, &store, &Fixed(Ok(v2)), &At(3_000), true).await;
     assert_eq!(got, (v2, VersionSource::Fetched));
 
     // After 24 h the cache is stale: fetch; if that fails, the stale cache beats the fallback.
     let day = 24 * 3600 * 1000;
-    let got = resolve(&cfg, &mut store, &failing, &At(3_000 + day), false).await;
+    let got = resolve(&cfg, &store, &failing, &At(3_000 + day), false).await;
     assert_eq!(got, (v2, VersionSource::Cached));
 
     // The override wins over everything.
     cfg.override_version = Some(v1);
-    let got = resolve(&cfg, &mut store, &Fixed(Ok(v2)), &At(0), true).await;
+    let got = resolve(&cfg, &store, &Fixed(Ok(v2)), &At(0), true).await;
     assert_eq!(got, (v1, VersionSource::Override));
 }
 

@@ -44,6 +44,17 @@ pub enum StoreError {
     TooNew(u32),
 }
 
+/// One archived session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivedSession {
+    pub archived_at_ms: u64,
+    /// The cause key that ended it (`device_removed`, `user_logout`, …).
+    pub reason: String,
+    pub jid: Option<String>,
+    /// The full copy of the store.
+    pub path: String,
+}
+
 /// The open store. One writer: the supervisor owns it.
 pub struct Store {
     conn: Connection,
@@ -207,13 +218,18 @@ impl Store {
         Ok(Some(path))
     }
 
-    /// Archived sessions, oldest first: (archived_at_ms, reason, jid, path).
-    pub fn archives(&self) -> Result<Vec<(u64, String, Option<String>, String)>, StoreError> {
+    /// Archived sessions, oldest first.
+    pub fn archives(&self) -> Result<Vec<ArchivedSession>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT archived_at_ms, reason, jid, path FROM archives ORDER BY id")?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok(ArchivedSession {
+                archived_at_ms: r.get::<_, i64>(0)? as u64,
+                reason: r.get(1)?,
+                jid: r.get(2)?,
+                path: r.get(3)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -76,6 +76,15 @@ pub fn classify(reason: &CloseReason, ctx: ClassifyContext) -> Verdict {
             false,
             "Herald closed the connection.",
         ),
+        CloseReason::LocalRestart => Verdict {
+            cause: Cause::UserRestart,
+            code: None,
+            decision: Decision::ReconnectNow,
+            refresh_version: false,
+            archive_session: false,
+            notify: false,
+            advice: "You asked Herald to reconnect; it reconnected at once.".into(),
+        },
         CloseReason::LocalLogout => Verdict {
             archive_session: true,
             ..stop(

@@ -61,6 +61,7 @@ fn every_close_has_its_policy() {
         (CloseReason::QrExhausted, C::QrExhausted, None, stop(E::QrExpired), false, false),
         (CloseReason::LocalShutdown, C::Shutdown, None, stop(E::Closed), false, false),
         (CloseReason::LocalLogout, C::UserLogout, None, stop(E::LoggedOut), true, false),
+        (CloseReason::LocalRestart, C::UserRestart, None, Decision::ReconnectNow, false, false),
     ];
     for (reason, cause, code, decision, archive, notify) in table {
         let v = classify(&reason, ClassifyContext::default());

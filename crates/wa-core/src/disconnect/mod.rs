@@ -43,6 +43,8 @@ pub enum CloseReason {
     LocalShutdown,
     /// The user unlinked Herald from WhatsApp here.
     LocalLogout,
+    /// The user asked to reconnect now: the socket is torn down and dialled again at once.
+    LocalRestart,
 }
 
 /// A `<stream:error>`, by its code and children (protocol.md §8.2).
@@ -120,6 +122,7 @@ pub enum Cause {
     QrExhausted,
     Shutdown,
     UserLogout,
+    UserRestart,
 }
 
 impl Cause {
@@ -158,6 +161,7 @@ impl Cause {
             Cause::QrExhausted => "qr_expired",
             Cause::Shutdown => "shutdown",
             Cause::UserLogout => "user_logout",
+            Cause::UserRestart => "user_restart",
         }
     }
 
@@ -196,6 +200,7 @@ impl Cause {
             Cause::QrExhausted => "QR code expired",
             Cause::Shutdown => "Closed by Herald",
             Cause::UserLogout => "Unlinked in Herald",
+            Cause::UserRestart => "Reconnect requested",
         }
     }
 }
