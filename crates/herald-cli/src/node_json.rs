@@ -9,10 +9,11 @@
 //! * `content` is absent (no content), an array of nodes, `{"b64": "..."}` for bytes, or a
 //!   string, which means its UTF-8 bytes. Output always uses `{"b64"}` for bytes.
 //! * JIDs are written as text (`user:device@server`, see `wa_core::binary::Jid`). On input, a
-//!   value containing `@` that parses as a JID becomes a JID, as Baileys does when it encodes;
-//!   anything else stays a string. Because decoded strings never become JIDs this way unless
-//!   they were JIDs — the server does not send `@` in plain strings — decode → encode keeps the
-//!   bytes.
+//!   value containing `@` that parses as a JID becomes a JID, as Baileys does when it encodes
+//!   (Baileys sends every string with `@` as a JID); anything else stays a string. So decode →
+//!   encode keeps the bytes of every JID, and of every string without `@`; a plain string with
+//!   `@` on the wire (no known stanza has one) would come back as a JID, as Baileys would send it.
+//!   A raw agent prints as `user.agent:device@s.whatsapp.net`, which Baileys does not keep.
 
 use std::fmt;
 
