@@ -127,15 +127,13 @@ pub fn run() {
         }
     };
     app.run(|handle, event| match event {
+        // The last window closed. Live on in the tray only where the user can see the tray
+        // and get the window back from it; otherwise closing the window means quitting.
         RunEvent::ExitRequested {
             code: None, api, ..
-        } => {
-            // The last window closed. Live on in the tray only where the user can see the
-            // tray and get the window back from it; otherwise closing the window means quitting.
-            if handle.state::<AppState>().lives_in_tray() {
-                tracing::info!("window closed; Herald keeps running in the tray");
-                api.prevent_exit();
-            }
+        } if handle.state::<AppState>().lives_in_tray() => {
+            tracing::info!("window closed; Herald keeps running in the tray");
+            api.prevent_exit();
         }
         RunEvent::Exit => {
             let service = handle.state::<AppState>().service.clone();

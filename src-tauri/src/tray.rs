@@ -164,7 +164,6 @@ fn host_present() -> bool {
         watcher
             .get_property::<bool>("IsStatusNotifierHostRegistered")
             .await
-            .map_err(zbus::Error::from)
     };
     let answer = tauri::async_runtime::block_on(async {
         tokio::time::timeout(Duration::from_secs(2), probe).await

@@ -95,7 +95,8 @@ impl CompanionHello {
                     Node::new(SERVER_AUTH_KEY_PUB)
                         .with_bytes(self.companion_server_auth_key_pub.to_vec()),
                     Node::new(PLATFORM_ID).with_bytes(self.platform_id.as_bytes().to_vec()),
-                    Node::new(PLATFORM_DISPLAY).with_bytes(self.platform_display.as_bytes().to_vec()),
+                    Node::new(PLATFORM_DISPLAY)
+                        .with_bytes(self.platform_display.as_bytes().to_vec()),
                     // The nonce is a single zero byte, as the newest reference client sends.
                     Node::new(NONCE).with_bytes(vec![0]),
                 ]),
