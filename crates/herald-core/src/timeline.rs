@@ -90,7 +90,8 @@ mod tests {
 
     #[test]
     fn table() {
-        let cases: Vec<(Vec<(i64, bool)>, i64, i64, Vec<Span>)> = vec![
+        type Case = (Vec<(i64, bool)>, i64, i64, Vec<Span>);
+        let cases: Vec<Case> = vec![
             (vec![], 0, 100, vec![s(0, 100, Unknown)]),
             (
                 vec![(10, true)],
