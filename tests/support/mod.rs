@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod driver;
+
 use std::io::{BufRead, BufReader, Lines};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -59,4 +61,53 @@ pub fn fake_notification_server(address: &str) -> (Term, Lines<BufReader<ChildSt
         "the fake notification server did not come up"
     );
     (Term(child), lines)
+}
+
+/// The fake notification server with its calls collected in the background.
+pub struct Notifications {
+    _server: Term,
+    calls: std::sync::mpsc::Receiver<serde_json::Value>,
+}
+
+impl Notifications {
+    /// Starts the fake server on the session bus at `address`.
+    pub fn start(address: &str) -> Self {
+        let (server, lines) = fake_notification_server(address);
+        let (tx, calls) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                match serde_json::from_str(&line) {
+                    Ok(v) => {
+                        if tx.send(v).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => continue,
+                }
+            }
+        });
+        Self {
+            _server: server,
+            calls,
+        }
+    }
+
+    /// Waits for a notification whose summary is `summary`; fails on timeout.
+    pub fn expect(&self, summary: &str, within: std::time::Duration) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + within;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.calls.recv_timeout(left) {
+                Ok(call) if call["summary"] == summary => return call,
+                Ok(call) => seen.push(call),
+                Err(_) => panic!("no notification {summary:?}; saw {seen:?}"),
+            }
+        }
+    }
+
+    /// Every notification received so far.
+    pub fn drain(&self) -> Vec<serde_json::Value> {
+        self.calls.try_iter().collect()
+    }
 }

@@ -34,11 +34,16 @@ function onConnection(view) {
   $('nav-dot').dataset.tone = view.tone;
   $('side-state').textContent = view.label;
   document.title = `Herald — ${view.label}`;
-  // Where the user needs to act, take them there.
-  if (view.state === 'pairing' || view.state === 'qr_expired' || view.state === 'logged_out') {
-    if (!pairing.isPairingByPhone()) show('pairing');
-  }
-  if (view.state === 'online' && pairing.justPaired()) show('health');
+  // Where the user needs to act, take them there — but only from the Connection screen, so
+  // nobody is pulled out of History or Settings in the middle of reading or typing.
+  const needsPairing = view.state === 'pairing' || view.state === 'qr_expired' || view.state === 'logged_out';
+  if (needsPairing && currentView() === 'health' && !pairing.isPairingByPhone()) show('pairing');
+  if (view.state === 'online' && currentView() === 'pairing' && pairing.justPaired()) show('health');
+}
+
+function currentView() {
+  const item = document.querySelector('.nav-item[aria-current="page"]');
+  return item ? item.dataset.view : 'health';
 }
 
 async function start() {

@@ -138,6 +138,8 @@ fn e2e(root: &Path) -> Result<(), String> {
             "herald",
             "--test",
             "e2e",
+            "--test",
+            "e2e_demo",
             "--",
             "--ignored",
             "--test-threads=1",

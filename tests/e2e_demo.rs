@@ -1,0 +1,215 @@
+//! End-to-end in demo mode: the real app against its built-in simulator, driven over
+//! WebDriver like a person would, with the notifications and the tray read over D-Bus.
+//!
+//! Run by `cargo xtask test` on a private Xvfb display and session bus; ignored in a plain
+//! `cargo test`.
+
+mod support;
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use support::driver::*;
+use support::Notifications;
+
+fn bus() -> String {
+    std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("xtask provides a private session bus")
+}
+
+#[tokio::test]
+#[ignore = "needs a display, a session bus and tauri-driver (cargo xtask test runs it)"]
+async fn pairing_then_replaced_notifies_and_updates_the_tray() {
+    wait_until_no_instance().await;
+    let data = scratch("e2e-replaced");
+    let notifications = Notifications::start(&bus());
+    let _driver = start_driver(&data, &[]);
+    let client = session(&["--demo"]).await;
+
+    // An unlinked app opens on pairing.
+    wait_displayed(&client, "#view-pairing").await;
+    wait_text_by(&client, "qr-countdown", 20, "a QR countdown", |t| {
+        t.starts_with("Code 1 of 6")
+    })
+    .await;
+    screenshot(&client, "pairing").await;
+    pair(&client).await;
+    wait_tray_label("Herald: Online").await;
+    // Pairing done: the app takes the user to the connection screen.
+    wait_text(&client, "state-label", "Online").await;
+    wait_displayed(&client, "#view-health").await;
+
+    click(&client, "[data-fault=replaced]").await;
+    wait_text(&client, "state-label", "Replaced").await;
+    let detail = text(&client, "state-detail").await;
+    assert!(
+        detail.starts_with("Another WhatsApp Web or Desktop took over this session"),
+        "advice shown: {detail}"
+    );
+    let call = notifications.expect("WhatsApp session taken over", Duration::from_secs(10));
+    assert_eq!(call["app_name"], "Herald");
+    assert!(call["body"]
+        .as_str()
+        .unwrap()
+        .starts_with("Another WhatsApp Web or Desktop took over this session"));
+    wait_tray_label("Herald: Replaced").await;
+    screenshot(&client, "replaced").await;
+
+    // No automatic reconnect: still replaced a while later, and one notification only.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(text(&client, "state-label").await, "Replaced");
+    assert!(
+        notifications.drain().is_empty(),
+        "one notification per episode"
+    );
+    finish(client).await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, a session bus and tauri-driver (cargo xtask test runs it)"]
+async fn device_removed_logs_out_notifies_and_shows_pairing_again() {
+    wait_until_no_instance().await;
+    let data = scratch("e2e-logged-out");
+    let notifications = Notifications::start(&bus());
+    let _driver = start_driver(&data, &[]);
+    let client = session(&["--demo"]).await;
+    pair(&client).await;
+
+    click(&client, "[data-fault=logged_out]").await;
+    wait_text(&client, "side-state", "Logged out").await;
+    let call = notifications.expect("WhatsApp link lost", Duration::from_secs(10));
+    assert_eq!(
+        call["body"],
+        "Herald was unlinked from your phone; scan again to reconnect."
+    );
+    // The pairing screen is back, offering a new code.
+    wait_displayed(&client, "#view-pairing").await;
+    wait_displayed(&client, "#new-qr-btn").await;
+    click(&client, "#new-qr-btn").await;
+    wait_text(&client, "side-state", "Waiting for a scan").await;
+    // The old session was archived, not deleted.
+    let archive = data.join("demo/session/archive");
+    let archived = std::fs::read_dir(&archive).map(|d| d.count()).unwrap_or(0);
+    assert!(archived >= 1, "no archive in {}", archive.display());
+    finish(client).await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, a session bus and tauri-driver (cargo xtask test runs it)"]
+async fn a_drop_is_recorded_in_history_and_the_timeline() {
+    wait_until_no_instance().await;
+    let data = scratch("e2e-drop");
+    let _driver = start_driver(&data, &[]);
+    let client = session(&["--demo"]).await;
+    pair(&client).await;
+
+    click(&client, "[data-fault=drop]").await;
+    // Backoff, then online again by itself.
+    wait_text_by(&client, "side-state", 15, "Reconnecting", |t| {
+        t == "Reconnecting"
+    })
+    .await;
+    wait_text_by(&client, "side-state", 30, "Online again", |t| t == "Online").await;
+
+    click(&client, ".nav-item[data-view=history]").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let rows = client
+            .find_all(Locator::Css("#history-rows tr[data-cause=network]"))
+            .await
+            .expect("rows");
+        if !rows.is_empty() {
+            let cells = rows[0].text().await.expect("row text");
+            assert!(cells.contains("Network error"), "{cells}");
+            assert!(cells.contains("Retry #1"), "{cells}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no history row for the drop"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The timeline shows the gap: an offline stretch between online ones, and a mark.
+    let offline = client
+        .find_all(Locator::Css("#timeline rect.offline"))
+        .await
+        .expect("timeline");
+    assert!(!offline.is_empty(), "the timeline shows the gap");
+    let online = client
+        .find_all(Locator::Css("#timeline rect.online"))
+        .await
+        .expect("timeline");
+    assert!(online.len() >= 2, "online before and after the gap");
+    screenshot(&client, "history").await;
+    finish(client).await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, a session bus and tauri-driver (cargo xtask test runs it)"]
+async fn settings_survive_a_restart() {
+    wait_until_no_instance().await;
+    let data = scratch("e2e-settings");
+    {
+        let _driver = start_driver(&data, &[]);
+        let client = session(&["--demo"]).await;
+        click(&client, ".nav-item[data-view=settings]").await;
+        let min = client
+            .find(Locator::Id("s-keepalive-min"))
+            .await
+            .expect("field");
+        wait_text_by(&client, "settings-error", 5, "no error", |t| t.is_empty()).await;
+        // A bad value is refused, with the field named, and nothing is saved.
+        min.clear().await.expect("clear");
+        min.send_keys("400").await.expect("type");
+        click(&client, "#settings-form button[type=submit]").await;
+        wait_text_by(&client, "settings-error", 10, "an error", |t| {
+            t.contains("between 5 and 300")
+        })
+        .await;
+
+        min.clear().await.expect("clear");
+        min.send_keys("60").await.expect("type");
+        let max = client
+            .find(Locator::Id("s-keepalive-max"))
+            .await
+            .expect("field");
+        max.clear().await.expect("clear");
+        max.send_keys("60").await.expect("type");
+        let version = client.find(Locator::Id("s-version")).await.expect("field");
+        version.send_keys("2.3000.1045649367").await.expect("type");
+        click(&client, "#settings-form button[type=submit]").await;
+        wait_text(&client, "settings-status", "Saved.").await;
+        screenshot(&client, "settings").await;
+        finish(client).await;
+    }
+    let _driver = start_driver(&data, &[]);
+    let client = session(&["--demo"]).await;
+    click(&client, ".nav-item[data-view=settings]").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let min = client
+            .find(Locator::Id("s-keepalive-min"))
+            .await
+            .expect("field")
+            .prop("value")
+            .await
+            .expect("value");
+        if min.as_deref() == Some("60") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "keepalive min is {min:?} after restart"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let version = client
+        .find(Locator::Id("s-version"))
+        .await
+        .expect("field")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(version.as_deref(), Some("2.3000.1045649367"));
+    finish(client).await;
+}
