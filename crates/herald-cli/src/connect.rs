@@ -49,7 +49,10 @@ pub async fn stay_connected(
     let mut events = service.subscribe();
     let mut printer = Printer::new(format);
     if format != Format::Json {
-        printer.event(&ServiceEvent::Connection(service.connection().await), now_ms())?;
+        printer.event(
+            &ServiceEvent::Connection(service.connection().await),
+            now_ms(),
+        )?;
     }
     let mut request = request;
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
@@ -93,6 +96,10 @@ pub async fn stay_connected(
         .is_err()
     {
         tracing::warn!("the engine did not stop in time; exiting anyway");
+    }
+    // What the engine said while stopping, down to its `closed` state.
+    while let Ok(event) = events.try_recv() {
+        printer.event(&event, now_ms())?;
     }
     outcome
 }

@@ -44,9 +44,8 @@ impl CliError {
     /// The process exit code for this failure.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
-            Self::Usage(_) | Self::Service(ServiceError::Command(CommandError::InvalidPhone(_))) => {
-                exit::USAGE
-            }
+            Self::Usage(_)
+            | Self::Service(ServiceError::Command(CommandError::InvalidPhone(_))) => exit::USAGE,
             Self::Service(ServiceError::Start(StartError::Locked { .. })) => exit::LOCKED,
             _ => exit::FAILURE,
         })
@@ -55,9 +54,9 @@ impl CliError {
 
 fn service_message(e: &ServiceError) -> String {
     match e {
-        ServiceError::Start(locked @ StartError::Locked { .. }) => format!(
-            "{locked}; stop it first, or use another --data-dir"
-        ),
+        ServiceError::Start(locked @ StartError::Locked { .. }) => {
+            format!("{locked}; stop it first, or use another --data-dir")
+        }
         ServiceError::Command(CommandError::AlreadyPaired) => {
             "this data folder is already linked to a phone; run `herald-cli logout` first".into()
         }

@@ -94,8 +94,8 @@ async fn wait_online(service: &Service) -> bool {
 
 fn print(json: bool, report: &Report, text: &str) -> Result<(), CliError> {
     if json {
-        let line =
-            serde_json::to_string(report).map_err(|e| CliError::Output(std::io::Error::other(e)))?;
+        let line = serde_json::to_string(report)
+            .map_err(|e| CliError::Output(std::io::Error::other(e)))?;
         emit(&format!("{line}\n"))
     } else {
         emit(&format!("{text}\n"))

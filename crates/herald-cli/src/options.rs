@@ -24,9 +24,11 @@ impl DataDirArg {
     pub fn resolve(&self) -> Result<PathBuf, CliError> {
         match &self.data_dir {
             Some(dir) if !dir.as_os_str().is_empty() => Ok(dir.clone()),
-            _ => dirs::data_dir()
-                .map(|d| d.join("herald"))
-                .ok_or_else(|| CliError::Usage("no per-user data folder is known on this system; pass --data-dir".into())),
+            _ => dirs::data_dir().map(|d| d.join("herald")).ok_or_else(|| {
+                CliError::Usage(
+                    "no per-user data folder is known on this system; pass --data-dir".into(),
+                )
+            }),
         }
     }
 }
@@ -66,10 +68,7 @@ impl ServerArgs {
 }
 
 /// The service's options for a command that runs the engine.
-pub fn service_options(
-    data: &DataDirArg,
-    server: &ServerArgs,
-) -> Result<ServiceOptions, CliError> {
+pub fn service_options(data: &DataDirArg, server: &ServerArgs) -> Result<ServiceOptions, CliError> {
     let server = server.target()?;
     Ok(ServiceOptions {
         data_dir: data.resolve()?,

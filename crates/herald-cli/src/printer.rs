@@ -220,7 +220,9 @@ mod tests {
         let drawn = draw_qr("https://wa.me/settings/linked_devices#2@abc,def,ghi,jkl").unwrap();
         let lines: Vec<&str> = drawn.lines().collect();
         assert!(lines.len() > 10);
-        assert!(lines.iter().all(|l| l.chars().count() == lines[0].chars().count()));
+        assert!(lines
+            .iter()
+            .all(|l| l.chars().count() == lines[0].chars().count()));
     }
 
     #[test]

@@ -39,7 +39,11 @@ fn describe(data_dir: &Path, s: &OfflineStatus) -> String {
     let mut out = format!("Data folder: {}\n", data_dir.display());
     let linked = match (&s.account, s.linked) {
         (Some(a), _) => {
-            let platform = s.platform.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
+            let platform = s
+                .platform
+                .as_deref()
+                .map(|p| format!(", {p}"))
+                .unwrap_or_default();
             let since = s
                 .paired_at_ms
                 .map(|t| format!(", since {}", time(t as i64)))

@@ -105,7 +105,8 @@ pub fn status(data_dir: &Path, now_ms: i64) -> Result<OfflineStatus, OfflineErro
     if let Some(conn) = open_app_db(data_dir)? {
         status.last_disconnect = history::page(&conn, None, 1)?.into_iter().next();
         status.disconnects = history::count(&conn)?;
-        status.disconnects_last_24h = history::times_since(&conn, now_ms - 86_400_000)?.len() as u64;
+        status.disconnects_last_24h =
+            history::times_since(&conn, now_ms - 86_400_000)?.len() as u64;
         status.last_transition = history::transitions_since(&conn, i64::MAX)?
             .last()
             .map(|&(at_ms, online)| Transition { at_ms, online });

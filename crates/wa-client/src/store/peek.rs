@@ -49,28 +49,31 @@ pub fn peek(dir: &Path) -> Result<Option<SessionSummary>, StoreError> {
         // Created but never migrated: an engine was starting, nothing is stored yet.
         return Ok(Some(SessionSummary::default()));
     }
-    let device: Option<(Option<String>, Option<String>, Option<String>, Option<i64>)> = conn
-        .query_row(
-            "SELECT jid, lid, platform, paired_at_ms FROM device WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
     let count = |sql: &str| -> Result<u64, StoreError> {
         Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))?.max(0) as u64)
     };
-    let mut summary = SessionSummary {
+    let base = SessionSummary {
         prekeys: count("SELECT COUNT(*) FROM prekeys")?,
         archived_sessions: count("SELECT COUNT(*) FROM archives")?,
         ..SessionSummary::default()
     };
-    if let Some((jid, lid, platform, paired_at_ms)) = device {
-        summary.has_keys = true;
-        summary.jid = jid;
-        summary.lid = lid;
-        summary.platform = platform;
-        summary.paired_at_ms = paired_at_ms.map(|v| v.max(0) as u64);
-    }
+    let summary = conn
+        .query_row(
+            "SELECT jid, lid, platform, paired_at_ms FROM device WHERE id = 1",
+            [],
+            |r| {
+                Ok(SessionSummary {
+                    has_keys: true,
+                    jid: r.get(0)?,
+                    lid: r.get(1)?,
+                    platform: r.get(2)?,
+                    paired_at_ms: r.get::<_, Option<i64>>(3)?.map(|v| v.max(0) as u64),
+                    ..base.clone()
+                })
+            },
+        )
+        .optional()?
+        .unwrap_or(base);
     Ok(Some(summary))
 }
 
