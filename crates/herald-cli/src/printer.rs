@@ -8,7 +8,7 @@ use herald_core::presentation::ConnectionView;
 use herald_core::service::ServiceEvent;
 use qrcode::render::unicode::Dense1x2;
 use qrcode::QrCode;
-use wa_client::EngineEvent;
+use wa_client::{DecisionKind, EngineEvent};
 
 use crate::error::CliError;
 
@@ -148,10 +148,14 @@ impl Printer {
         match event {
             EngineEvent::Disconnected(d) => {
                 let code = d.code.map(|c| format!(", code {c}")).unwrap_or_default();
-                let decision = match (&d.stop_state, d.delay_ms) {
-                    (Some(end), _) => format!("stop ({end})"),
-                    (None, Some(ms)) => format!("retry in {:.1} s", ms as f64 / 1000.0),
-                    (None, None) => "reconnect now".into(),
+                let decision = match (d.decision, &d.stop_state) {
+                    (DecisionKind::Stop, Some(end)) => format!("stop ({end})"),
+                    (DecisionKind::Stop, None) => "stop".into(),
+                    (DecisionKind::Backoff, _) => format!(
+                        "backoff, retry in {:.1} s",
+                        d.delay_ms.unwrap_or(0) as f64 / 1000.0
+                    ),
+                    (DecisionKind::ReconnectNow, _) => "reconnect now".into(),
                 };
                 self.line(&format!(
                     "{} disconnected: {} ({}{code}) → {decision}. {}",
