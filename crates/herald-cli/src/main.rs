@@ -1,16 +1,35 @@
-//! `herald-cli`: Herald without a window.
+//! `herald-cli`: Herald without a window. This file parses the command line and hands each
+//! command to its module.
 
+mod connect;
 mod debug_node;
 mod debug_proto;
+mod error;
+mod history;
+mod logging;
+mod logout;
 mod node_json;
+mod options;
+mod pair_code;
+mod printer;
 mod proto_json;
+mod status;
+mod stop;
 
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
+use error::{exit, CliError};
+use options::{DataDirArg, ServerArgs};
+use printer::Format;
+
+const AFTER_HELP: &str = "Exit codes: 0 done, 1 failed, 2 bad input (nothing changed), \
+3 the session is in use by another process.";
+
 #[derive(Parser)]
-#[command(name = "herald-cli", version, about = "Herald without a window")]
+#[command(name = "herald-cli", version, about = "Herald without a window", after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -18,6 +37,58 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Connect and stay connected (showing a QR code to scan when not linked) until Ctrl-C.
+    Connect {
+        #[command(flatten)]
+        data: DataDirArg,
+        #[command(flatten)]
+        server: ServerArgs,
+        /// One JSON object per line on stdout: the engine's events, each with an "event" key.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Link by phone number instead of a QR code, then stay connected like `connect`.
+    PairCode {
+        /// The full international number, e.g. +15551234567.
+        #[arg(value_name = "+PHONE", allow_hyphen_values = true)]
+        phone: String,
+        #[command(flatten)]
+        data: DataDirArg,
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Whether a phone is linked, who runs the session, the last disconnect (no engine needed).
+    Status {
+        #[command(flatten)]
+        data: DataDirArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The reconnect history, newest first.
+    History {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// How many rows, newest first.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
+        /// A JSON array of rows.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// CSV (RFC 4180) with a header line.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Unlink this computer from the phone; the session is archived, not deleted.
+    Logout {
+        #[command(flatten)]
+        data: DataDirArg,
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Protocol debugging tools.
     Debug {
         #[command(subcommand)]
@@ -52,23 +123,91 @@ enum NodeAction {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(exit::USAGE);
+        }
+        Err(e) => {
+            eprintln!("herald-cli: {} (see --help)", one_line(&e.to_string()));
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    logging::init();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("herald-cli: {}", error::chain(&e));
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), CliError> {
+    let human = |json: bool, show_qr: bool| {
+        if json {
+            Format::Json
+        } else {
+            Format::Human { show_qr }
+        }
+    };
+    match command {
+        Command::Connect { data, server, json } => {
+            connect::run(options::service_options(&data, &server)?, human(json, true))
+        }
+        Command::PairCode {
+            phone,
+            data,
+            server,
+            json,
+        } => pair_code::run(
+            &phone,
+            options::service_options(&data, &server)?,
+            human(json, false),
+        ),
+        Command::Status { data, json } => status::run(&data.resolve()?, json),
+        Command::History {
+            data,
+            limit,
+            json,
+            csv,
+        } => {
+            let format = match (json, csv) {
+                (true, _) => history::Format::Json,
+                (_, true) => history::Format::Csv,
+                _ => history::Format::Table,
+            };
+            history::run(&data.resolve()?, limit, format)
+        }
+        Command::Logout { data, server, json } => {
+            logout::run(options::service_options(&data, &server)?, json)
+        }
         Command::Debug {
             tool: DebugTool::Node { action },
         } => match action {
             NodeAction::Decode => debug_node::run(debug_node::Direction::Decode),
             NodeAction::Encode => debug_node::run(debug_node::Direction::Encode),
-        },
+        }
+        .map_err(CliError::Output),
         Command::Debug {
             tool: DebugTool::Proto { action },
-        } => debug_proto::run(&action),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("herald-cli: {e}");
-            ExitCode::FAILURE
-        }
+        } => debug_proto::run(&action).map_err(CliError::Output),
     }
+}
+
+/// clap's message without its tips and usage block: the first paragraph on one line,
+/// `error: ` dropped (a missing argument is named on the line after the first).
+fn one_line(message: &str) -> String {
+    let paragraph: Vec<&str> = message
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    paragraph.join(" ").trim_start_matches("error: ").to_owned()
 }

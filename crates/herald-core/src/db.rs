@@ -43,6 +43,11 @@ pub fn open(path: &Path) -> Result<Connection, DbError> {
     Ok(conn)
 }
 
+/// The schema version this build writes (the number of migrations).
+pub(crate) fn known_version() -> u32 {
+    MIGRATIONS.len() as u32
+}
+
 /// An in-memory database with the full schema, for tests and previews.
 pub fn open_in_memory() -> Result<Connection, DbError> {
     let conn = Connection::open_in_memory()?;

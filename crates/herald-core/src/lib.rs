@@ -11,6 +11,7 @@ pub mod demo;
 pub mod export;
 pub mod health;
 pub mod history;
+pub mod offline;
 pub mod presentation;
 pub mod qr;
 pub mod service;

@@ -127,6 +127,8 @@ struct Shared {
 
 /// Capacity of the service event stream; a lagging subscriber re-reads the current view.
 const EVENT_CAPACITY: usize = 512;
+/// How long shutdown waits for the pump to forward the engine's last events.
+const PUMP_DRAIN: Duration = Duration::from_secs(1);
 
 impl Service {
     /// Opens the database and starts the engine.
@@ -278,11 +280,20 @@ impl Service {
         self.inner.running.lock().await.engine.clone()
     }
 
-    /// Stops the engine cleanly.
+    /// Stops the engine cleanly. Subscribers get every event up to the engine's `closed`
+    /// state before the stream ends.
     pub async fn shutdown(&self) {
-        let running = self.inner.running.lock().await;
+        let mut running = self.inner.running.lock().await;
         running.engine.shutdown().await;
-        running.pump.abort();
+        // The pump forwards the engine's last events and ends after `closed`; a pump stuck on
+        // a slow database is not worth holding the exit for.
+        if !running.pump.is_finished()
+            && tokio::time::timeout(PUMP_DRAIN, &mut running.pump)
+                .await
+                .is_err()
+        {
+            running.pump.abort();
+        }
     }
 }
 
@@ -417,6 +428,14 @@ fn spawn_pump(
             };
             let _ = events.send(ServiceEvent::Engine(event.clone()));
             handle(&event, &engine, &events, &shared, &conn);
+            if let EngineEvent::State {
+                state: ConnectionState::Closed,
+                ..
+            } = event
+            {
+                // The engine's last word: nothing follows it.
+                break;
+            }
         }
     })
 }

@@ -10,6 +10,7 @@
 //!   database file's mode. The OS keychain is not used in this build.
 
 mod credentials;
+mod peek;
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use wa_core::payload::AppVersion;
 
 pub use credentials::{Account, Credentials, SignedPreKey};
+pub use peek::{peek, SessionSummary};
 
 /// The database file's name in the data folder.
 pub const DB_FILE: &str = "session.db";

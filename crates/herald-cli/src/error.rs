@@ -1,0 +1,80 @@
+//! Why a command failed, and the exit code each failure maps to.
+
+use std::process::ExitCode;
+
+use herald_core::offline::OfflineError;
+use herald_core::service::ServiceError;
+use wa_client::{CommandError, StartError};
+
+/// Exit codes, documented in `--help` and the README.
+pub mod exit {
+    /// Something failed at run time.
+    pub const FAILURE: u8 = 1;
+    /// Bad input: unknown flag, bad hex, bad URL, bad phone number. Nothing was changed.
+    pub const USAGE: u8 = 2;
+    /// Another process holds this data folder's session.
+    pub const LOCKED: u8 = 3;
+}
+
+/// A failed command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The input is wrong; nothing was done.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{}", service_message(.0))]
+    Service(#[from] ServiceError),
+    #[error("{0}")]
+    Offline(#[from] OfflineError),
+    #[error("app database: {0}")]
+    Db(#[from] herald_core::db::DbError),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
+    /// The engine ended in a state the command cannot go on from.
+    #[error("{0}")]
+    Ended(String),
+    /// A wait ran out.
+    #[error("{0}")]
+    TimedOut(String),
+}
+
+impl CliError {
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            Self::Usage(_)
+            | Self::Service(ServiceError::Command(CommandError::InvalidPhone(_))) => exit::USAGE,
+            Self::Service(ServiceError::Start(StartError::Locked { .. })) => exit::LOCKED,
+            _ => exit::FAILURE,
+        })
+    }
+}
+
+fn service_message(e: &ServiceError) -> String {
+    match e {
+        ServiceError::Start(locked @ StartError::Locked { .. }) => {
+            format!("{locked}; stop it first, or use another --data-dir")
+        }
+        ServiceError::Command(CommandError::AlreadyPaired) => {
+            "this data folder is already linked to a phone; run `herald-cli logout` first".into()
+        }
+        other => chain(other),
+    }
+}
+
+/// An error with its sources, on one line.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        // Wrappers that print their source (`transparent`, `{0}`) would say it twice.
+        if !text.contains(&next) {
+            text = format!("{text}: {next}");
+        }
+        source = s.source();
+    }
+    text
+}
