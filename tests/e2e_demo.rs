@@ -37,6 +37,7 @@ async fn pairing_then_replaced_notifies_and_updates_the_tray() {
     // Pairing done: the app takes the user to the connection screen.
     wait_text(&client, "state-label", "Online").await;
     wait_displayed(&client, "#view-health").await;
+    screenshot(&client, "connection").await;
 
     click(&client, "[data-fault=replaced]").await;
     wait_text(&client, "state-label", "Replaced").await;
@@ -114,12 +115,12 @@ async fn a_drop_is_recorded_in_history_and_the_timeline() {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let rows = client
-            .find_all(Locator::Css("#history-rows tr[data-cause=network]"))
+            .find_all(Locator::Css("#history-rows tr[data-cause=server_closed]"))
             .await
             .expect("rows");
         if !rows.is_empty() {
             let cells = rows[0].text().await.expect("row text");
-            assert!(cells.contains("Network error"), "{cells}");
+            assert!(cells.contains("Connection closed by the server"), "{cells}");
             assert!(cells.contains("Retry #1"), "{cells}");
             break;
         }
@@ -211,5 +212,41 @@ async fn settings_survive_a_restart() {
         .await
         .expect("value");
     assert_eq!(version.as_deref(), Some("2.3000.1045649367"));
+    finish(client).await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, a session bus and tauri-driver (cargo xtask test runs it)"]
+async fn the_window_follows_a_dark_desktop_theme() {
+    wait_until_no_instance().await;
+    let data = scratch("e2e-dark");
+    let _driver = start_driver(&data, &[("GTK_THEME", "Adwaita:dark")]);
+    let client = session(&["--demo"]).await;
+    wait_text(&client, "side-state", "Waiting for a scan").await;
+    let dark = client
+        .execute(
+            "return [matchMedia('(prefers-color-scheme: dark)').matches, \
+                     getComputedStyle(document.documentElement).backgroundColor]",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(
+        dark,
+        serde_json::json!([true, "rgb(15, 20, 19)"]),
+        "the dark palette is in use"
+    );
+    screenshot(&client, "pairing-dark").await;
+    pair(&client).await;
+    wait_displayed(&client, "#view-health").await;
+    screenshot(&client, "connection-dark").await;
+    click(&client, "[data-fault=drop]").await;
+    wait_text_by(&client, "side-state", 30, "Online again", |t| t == "Online").await;
+    click(&client, ".nav-item[data-view=history]").await;
+    wait_displayed(&client, "#history-rows tr").await;
+    screenshot(&client, "history-dark").await;
+    click(&client, ".nav-item[data-view=settings]").await;
+    wait_displayed(&client, "#s-keepalive-min").await;
+    screenshot(&client, "settings-dark").await;
     finish(client).await;
 }

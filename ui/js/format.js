@@ -2,7 +2,8 @@
 
 export function duration(ms) {
   if (ms == null || !Number.isFinite(ms)) return '—';
-  const s = Math.max(0, Math.round(ms / 1000));
+  if (ms < 1000) return '< 1 s';
+  const s = Math.round(ms / 1000);
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;

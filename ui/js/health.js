@@ -48,7 +48,8 @@ export function showHealth(h) {
   $('m-version').textContent = h.version ?? '—';
   $('m-version-source').textContent = h.versionSource ? `source: ${h.versionSource}` : '';
   $('m-account').textContent = h.account ? h.account.phone : 'Not linked';
-  $('m-memory').textContent = h.memoryBytes ? `Herald uses ${bytes(h.memoryBytes)}` : '';
+  $('m-disconnects').textContent = h.disconnects ? `${h.disconnects} disconnect${h.disconnects === 1 ? '' : 's'} recorded` : '';
+  $('m-memory').textContent = h.memoryBytes ? `Herald's own process uses ${bytes(h.memoryBytes)} of memory.` : '';
   tick();
 }
 

@@ -62,8 +62,8 @@ function cell(text, cls) {
 function row(r) {
   const tr = document.createElement('tr');
   tr.append(cell(dateTime(r.atMs), 'time'));
-  tr.append(cell(r.title));
-  tr.append(cell(r.code != null ? String(r.code) : '—'));
+  tr.append(cell(r.title, 'cause'));
+  tr.append(cell(r.code != null ? String(r.code) : '—', 'code'));
   const d = document.createElement('td');
   const pill = document.createElement('span');
   pill.className = 'pill';
@@ -71,8 +71,8 @@ function row(r) {
   pill.textContent = decisionText(r.decision, r);
   d.append(pill);
   tr.append(d);
-  tr.append(cell(r.advice));
-  tr.append(cell(r.onlineForMs ? duration(r.onlineForMs) : '—'));
+  tr.append(cell(r.advice, 'advice'));
+  tr.append(cell(r.onlineForMs ? duration(r.onlineForMs) : '—', 'online'));
   tr.dataset.cause = r.cause;
   return tr;
 }

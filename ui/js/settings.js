@@ -31,7 +31,15 @@ async function save(e) {
   for (const input of f.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
   $('settings-error').textContent = '';
   const s = {};
-  for (const n of numbers) s[n] = Number.parseInt(f.elements[n].value, 10);
+  for (const n of numbers) {
+    s[n] = Number.parseInt(f.elements[n].value, 10);
+    if (Number.isNaN(s[n])) {
+      f.elements[n].setAttribute('aria-invalid', 'true');
+      f.elements[n].focus();
+      $('settings-error').textContent = 'Enter a whole number of seconds.';
+      return;
+    }
+  }
   const version = f.elements.versionOverride.value.trim();
   s.versionOverride = version === '' ? null : version;
   s.presence = f.elements.presence.value;

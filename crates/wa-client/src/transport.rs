@@ -213,6 +213,11 @@ where
                     }
                     Some(Ok(Message::Close(_))) | None => break,
                     Some(Ok(_)) => {} // ping/pong are answered by tungstenite
+                    // The server ended the TCP stream without a close frame: that is the
+                    // server hanging up without a word, not a network failure.
+                    Some(Err(tokio_tungstenite::tungstenite::Error::Protocol(
+                        tokio_tungstenite::tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+                    ))) => break,
                     Some(Err(e)) => {
                         task_note.set(e.to_string());
                         break;
