@@ -32,6 +32,7 @@ fn app_and_window(name: &str, demo: bool) -> (tauri::App<MockRuntime>, WebviewWi
         demo,
         data_dir: Some(dir.clone()),
         server,
+        ..LaunchOptions::default()
     };
     let data = herald_app::paths::data_dir(&options).expect("data dir");
     let state = tauri::async_runtime::block_on(herald_app::start_service(&options, &data))

@@ -128,10 +128,16 @@ pub fn get_settings(state: State<'_, AppState>) -> Result<Settings> {
     Ok(state.service.settings()?)
 }
 
-/// Validates and saves settings; returns them as saved.
+/// Validates and saves settings, and registers or removes Herald as a login item to match;
+/// returns them as saved.
 #[tauri::command]
 pub async fn set_settings(state: State<'_, AppState>, settings: Settings) -> Result<Settings> {
-    Ok(state.service.set_settings(settings).await?)
+    let before = state.service.settings()?;
+    let saved = state.service.set_settings(settings).await?;
+    if saved.start_at_login != before.start_at_login || saved.start_at_login {
+        crate::autostart::apply(saved.start_at_login, state.demo.is_some())?;
+    }
+    Ok(saved)
 }
 
 /// Demo mode: the simulated phone scans the QR code on screen.

@@ -3,6 +3,7 @@
 //! Thin by design: it turns UI commands into calls on the service, and service events into UI
 //! events, tray updates and notifications. Nothing here decides anything about the connection.
 
+pub mod autostart;
 pub mod commands;
 pub mod error;
 pub mod events;
@@ -98,6 +99,7 @@ pub fn run() {
         }
     };
     let service = state.service.clone();
+    let hidden = options.hidden;
 
     let single_instance = tauri_plugin_single_instance::Builder::new()
         .dbus_id(paths::instance_id(&options))
@@ -114,7 +116,11 @@ pub fn run() {
             let presence = tray::create(&handle);
             app.state::<AppState>().set_tray(presence);
             events::forward(handle.clone(), service.clone());
-            window::show_main(&handle);
+            if hidden && presence == state::TrayPresence::Shown {
+                tracing::info!("started in the tray; the window opens from the tray menu");
+            } else {
+                window::show_main(&handle);
+            }
             Ok(())
         })
         .build(tauri::generate_context!());

@@ -9,6 +9,9 @@ use herald_core::service::ServerTarget;
 pub struct LaunchOptions {
     /// `--demo`: run against the built-in simulator, with data kept apart from the real account.
     pub demo: bool,
+    /// `--hidden`: start in the tray without opening the window (how start-at-login launches
+    /// Herald). Ignored where no tray can bring the window back.
+    pub hidden: bool,
     /// `HERALD_DATA_DIR`: an explicit data folder (tests and portable installs use it).
     pub data_dir: Option<PathBuf>,
     /// `HERALD_SERVER` + `HERALD_TRUST_ROOT` (hex): another server than WhatsApp, such as a
@@ -31,9 +34,11 @@ impl LaunchOptions {
     }
 
     fn parse(args: impl Iterator<Item = String>, data_dir: Option<PathBuf>) -> Self {
-        let demo = args.into_iter().any(|a| a == "--demo");
+        let args: Vec<String> = args.collect();
+        let has = |flag: &str| args.iter().any(|a| a == flag);
         Self {
-            demo,
+            demo: has("--demo"),
+            hidden: has("--hidden"),
             data_dir: data_dir.filter(|d| !d.as_os_str().is_empty()),
             server: None,
         }
@@ -129,6 +134,8 @@ mod tests {
     fn demo_flag_and_data_dir_override() {
         let o = LaunchOptions::parse(args(&["--demo"]), Some("/x".into()));
         assert!(o.demo);
+        assert!(!o.hidden);
+        assert!(LaunchOptions::parse(args(&["--hidden"]), None).hidden);
         assert_eq!(o.data_dir, Some(PathBuf::from("/x")));
         let o = LaunchOptions::parse(args(&[]), Some("".into()));
         assert!(!o.demo);

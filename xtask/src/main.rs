@@ -3,6 +3,7 @@
 //! Std only, so that it compiles in seconds on a fresh machine before anything else is there.
 
 mod display;
+mod measure;
 mod run;
 mod setup;
 mod step;
@@ -19,7 +20,9 @@ commands:
   run [--release] [--demo] [--screenshot PATH]
                              build and start Herald; with no display, under Xvfb;
                              --screenshot saves a PNG of the window once it has rendered, then exits
-  test                       set-up, formatting, lints and every test suite, each step timed
+  test [STEP…]               set-up, formatting, lints and every test suite, each step timed
+  measure                    release build: launch-to-paint time and memory of the app and its
+                             WebKit processes, window open and in the tray (Linux)
 ";
 
 fn main() -> ExitCode {
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::ensure(setup::Mode::Verbose),
         Some("run") => run::RunOptions::parse(&args[1..]).and_then(|o| run::run(&o)),
         Some("test") => test::run_all(&args[1..]),
+        Some("measure") => measure::run(),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())
