@@ -3,7 +3,7 @@
 //! snake_case names (`herald-cli --json` prints them as they are).
 
 use serde::Serialize;
-use wa_core::disconnect::{Decision, EndState, Verdict};
+use wa_core::disconnect::{Decision, Verdict};
 
 /// Where the connection is. Times are unix milliseconds from the engine's clock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -153,7 +153,7 @@ impl Disconnect {
         online_for_ms: u64,
     ) -> Self {
         let stop_state = match verdict.decision {
-            Decision::Stop(end) => Some(end_state_name(end).to_owned()),
+            Decision::Stop(end) => Some(end.key().to_owned()),
             _ => None,
         };
         Self {
@@ -169,18 +169,6 @@ impl Disconnect {
             online_for_ms,
             notify: verdict.notify,
         }
-    }
-}
-
-fn end_state_name(end: EndState) -> &'static str {
-    match end {
-        EndState::LoggedOut => "logged_out",
-        EndState::Replaced => "replaced",
-        EndState::TempBanned { .. } => "temp_banned",
-        EndState::ClientOutdated => "client_outdated",
-        EndState::NeedsAttention => "needs_attention",
-        EndState::QrExpired => "qr_expired",
-        EndState::Closed => "closed",
     }
 }
 
