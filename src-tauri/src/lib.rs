@@ -79,6 +79,18 @@ pub fn run() {
             std::process::exit(2);
         }
     };
+    // GTK panics without a display; say what to do instead.
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
+        eprintln!(
+            "herald: no display to open a window on. Start it from a desktop session, use \
+             `cargo xtask run` (which starts a virtual display), or run `herald-cli connect` \
+             on a server."
+        );
+        std::process::exit(1);
+    }
     let data_dir = match paths::data_dir(&options) {
         Ok(dir) => dir,
         Err(e) => {
