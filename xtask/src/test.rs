@@ -146,7 +146,7 @@ fn e2e(root: &Path) -> Result<(), String> {
         ]))
 }
 
-/// `cargo xtask run --screenshot` works on this machine, with a throwaway data folder.
+/// `cargo xtask run --demo --screenshot` works on this machine, with a throwaway data folder.
 fn screenshot(root: &Path) -> Result<(), String> {
     let out = target_dir(root).join("xtask");
     let data = out.join("screenshot-data");
@@ -158,6 +158,8 @@ fn screenshot(root: &Path) -> Result<(), String> {
         .current_dir(root)
         .env("HERALD_DATA_DIR", &data)
         .arg("run")
+        // Demo mode: the test never leaves this machine (the real app would dial WhatsApp).
+        .arg("--demo")
         .arg("--screenshot")
         .arg(&shot))?;
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
