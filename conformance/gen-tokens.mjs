@@ -1,8 +1,8 @@
-// Generates crates/wa-core/src/binary/tokens.rs from the token dictionaries that Baileys ships in
+// Generates crates/wa-core/src/binary/tokens_generated.rs from the token dictionaries that Baileys ships in
 // its npm package (lib/WABinary/constants.js), so our tables are the same facts, not a hand copy.
 //
 // Usage (from the repository root, after `npm ci` in conformance/):
-//   node conformance/gen-tokens.mjs > crates/wa-core/src/binary/tokens.rs
+//   node conformance/gen-tokens.mjs > crates/wa-core/src/binary/tokens_generated.rs
 import { DOUBLE_BYTE_TOKENS, SINGLE_BYTE_TOKENS } from '@whiskeysockets/baileys/lib/WABinary/constants.js'
 
 const fail = (msg) => {

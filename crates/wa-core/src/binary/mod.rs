@@ -30,6 +30,8 @@ mod node;
 mod packed;
 pub mod tags;
 mod token;
+// Generated from Baileys' dictionaries by conformance/gen-tokens.mjs; not edited by hand.
+#[path = "tokens_generated.rs"]
 mod tokens;
 
 pub use decode::{

@@ -1,6 +1,6 @@
 //! Token dictionary lookups in both directions.
 //!
-//! The tables themselves live in the generated `tokens.rs`.
+//! The tables themselves live in the generated `tokens_generated.rs`.
 
 use super::tokens::{
     DOUBLE_BYTE_TOKENS, MAX_TOKEN_LEN, SINGLE_BYTE_TOKENS, TOKEN_HASH, TOKEN_HASH_BITS,
