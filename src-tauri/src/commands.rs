@@ -134,6 +134,7 @@ pub fn get_settings(state: State<'_, AppState>) -> Result<Settings> {
 pub async fn set_settings(state: State<'_, AppState>, settings: Settings) -> Result<Settings> {
     let before = state.service.settings()?;
     let saved = state.service.set_settings(settings).await?;
+    // While enabled, register again on every save so a moved executable is picked up.
     if saved.start_at_login != before.start_at_login || saved.start_at_login {
         crate::autostart::apply(saved.start_at_login, state.demo.is_some())?;
     }

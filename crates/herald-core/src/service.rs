@@ -119,8 +119,8 @@ struct Running {
 #[derive(Default)]
 struct Shared {
     ctx: Context,
+    /// The last presented view; its QR drawing is reused while the QR text is the same.
     view: Option<ConnectionView>,
-    state: Option<ConnectionState>,
     alerts: AlertPolicy,
     last_backoff: bool,
 }
@@ -408,7 +408,6 @@ fn spawn_pump(
                 .and_then(Account::from_jid)
                 .map(|a| a.phone);
             let view = present(&mut s, &state);
-            s.state = Some(state);
             let _ = events.send(ServiceEvent::Connection(view));
         }
         loop {
@@ -481,7 +480,6 @@ fn handle(
                 s.ctx.account = None;
             }
             let view = present(&mut s, state);
-            s.state = Some(state.clone());
             drop(s);
             let _ = events.send(ServiceEvent::Connection(view));
             publish_health = true;
