@@ -1,4 +1,5 @@
 //! Every fault wa-sim can inject leads to the right state, decision, event and advice.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
 use std::time::Duration;
