@@ -1,0 +1,11 @@
+//! The scheduler: what the user asked to send and when ([`timing`], [`recipient`]), the pure
+//! [`planner`] that turns a timing into instants, the schedules and the outbox in the app
+//! database ([`store`], [`outbox`]), and the [`runner`] task that sends through one
+//! [`gate`] and applies the [`catch_up`] policy after downtime.
+
+pub mod planner;
+pub mod recipient;
+pub mod timing;
+
+#[cfg(test)]
+mod planner_tests;
