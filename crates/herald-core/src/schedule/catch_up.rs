@@ -31,12 +31,7 @@ pub struct Judgement {
 }
 
 /// Judges a schedule whose outbox row for the occurrence at `stored_due` is due at `now`.
-pub fn judge(
-    timing: &Timing,
-    policy: CatchUp,
-    stored_due: Timestamp,
-    now: Timestamp,
-) -> Judgement {
+pub fn judge(timing: &Timing, policy: CatchUp, stored_due: Timestamp, now: Timestamp) -> Judgement {
     let later = planner::between(timing, stored_due, now, MAX_BACKLOG);
     let window = policy.window(timing);
     let in_window = |at: Timestamp| match window {

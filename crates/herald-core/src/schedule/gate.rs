@@ -91,7 +91,10 @@ impl Gate {
 
     /// A send to `chat` went at `now`.
     pub fn record(&mut self, chat: &str, now: Instant) {
-        let (lo, hi) = (self.config.min_gap, self.config.max_gap.max(self.config.min_gap));
+        let (lo, hi) = (
+            self.config.min_gap,
+            self.config.max_gap.max(self.config.min_gap),
+        );
         let gap = self.rng.gen_range(lo..=hi);
         self.open_at = Some(now + gap);
         self.chats.insert(chat.to_owned(), now);
@@ -156,6 +159,9 @@ mod tests {
         // Three in the hour: the fourth waits until the first is an hour old.
         assert_eq!(g.ready_at("d", t0 + Duration::from_secs(180)), t0 + HOUR);
         g.pause_until(t0 + 2 * HOUR);
-        assert_eq!(g.ready_at("d", t0 + Duration::from_secs(180)), t0 + 2 * HOUR);
+        assert_eq!(
+            g.ready_at("d", t0 + Duration::from_secs(180)),
+            t0 + 2 * HOUR
+        );
     }
 }

@@ -247,7 +247,9 @@ pub fn clear(conn: &Connection, id: SendId, now: Timestamp) -> Result<(), StoreE
 
 /// One send by its row id.
 pub fn get(conn: &Connection, id: SendId) -> Result<Option<SendRecord>, StoreError> {
-    Ok(query(conn, "WHERE id = ?1", params![id])?.into_iter().next())
+    Ok(query(conn, "WHERE id = ?1", params![id])?
+        .into_iter()
+        .next())
 }
 
 /// One send by its message id.

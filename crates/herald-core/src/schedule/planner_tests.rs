@@ -217,7 +217,10 @@ fn month_end_is_clamped_and_last_day_follows_the_month() {
         },
         End::Never,
     );
-    assert_eq!(dates(&first(&t, 2)), vec![date(2028, 1, 31), date(2028, 2, 29)]);
+    assert_eq!(
+        dates(&first(&t, 2)),
+        vec![date(2028, 1, 31), date(2028, 2, 29)]
+    );
 }
 
 #[test]
@@ -280,7 +283,10 @@ fn the_start_itself_is_the_first_send_when_it_matches() {
     assert_eq!(occ.len(), 6);
     assert_eq!(occ[0].local, date(2026, 3, 2).at(9, 0, 0, 0));
     assert_eq!(occ[5].local, date(2026, 3, 9).at(9, 0, 0, 0));
-    assert_eq!(occ.iter().map(|o| o.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        occ.iter().map(|o| o.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6]
+    );
 }
 
 #[test]
@@ -299,7 +305,12 @@ fn next_after_and_between() {
     let window = between(&t, at - SignedDuration::from_hours(73), at, 10);
     assert_eq!(window.len(), 2);
     assert_eq!(preview(&t, at, 4).len(), 4);
-    let once = timing("UTC", date(2026, 1, 1).at(12, 0, 0, 0), Repeat::Once, End::Never);
+    let once = timing(
+        "UTC",
+        date(2026, 1, 1).at(12, 0, 0, 0),
+        Repeat::Once,
+        End::Never,
+    );
     assert!(next_after(&once, at).is_none());
 }
 

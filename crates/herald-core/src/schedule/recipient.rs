@@ -59,7 +59,9 @@ impl Recipient {
         if !phonenumber::is_valid(&number) {
             return Err(RecipientError::InvalidNumber(input.to_owned()));
         }
-        Ok(Recipient::Phone(number.format().mode(Mode::E164).to_string()))
+        Ok(Recipient::Phone(
+            number.format().mode(Mode::E164).to_string(),
+        ))
     }
 
     /// From the database's two columns.
@@ -86,9 +88,7 @@ impl Recipient {
     /// The value column (and what a person sees).
     pub fn value(&self) -> &str {
         match self {
-            Recipient::Phone(v) | Recipient::User(v) | Recipient::Lid(v) | Recipient::Group(v) => {
-                v
-            }
+            Recipient::Phone(v) | Recipient::User(v) | Recipient::Lid(v) | Recipient::Group(v) => v,
         }
     }
 

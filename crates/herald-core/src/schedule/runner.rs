@@ -201,7 +201,8 @@ impl<S: Sender, C: Clock> Runner<S, C> {
         // Rows already due are the ready ones above, held by the gate; only a later one sets
         // the alarm (else the loop would spin on a gated row).
         if let Some(next) = outbox::next_try(&self.conn)? {
-            if let Ok(until) = Duration::try_from(next.duration_since(now)) {
+            if next > now {
+                let until = Duration::try_from(next.duration_since(now)).unwrap_or_default();
                 wake = wake.min(mono + until);
             }
         }
@@ -389,12 +390,21 @@ impl<S: Sender, C: Clock> Runner<S, C> {
         }
     }
 
-    fn notice_jump(&self, (wall0, mono0): (Timestamp, Instant), (wall1, mono1): (Timestamp, Instant)) {
+    fn notice_jump(
+        &self,
+        (wall0, mono0): (Timestamp, Instant),
+        (wall1, mono1): (Timestamp, Instant),
+    ) {
         let wall = wall1.duration_since(wall0);
         let mono = SignedDuration::try_from(mono1 - mono0).unwrap_or(SignedDuration::MAX);
         let step = (wall - mono).abs();
-        if step > SignedDuration::try_from(self.config.jump_threshold).unwrap_or(SignedDuration::MAX) {
-            tracing::info!(step_s = (wall - mono).as_secs(), "wall clock jumped (suspend or clock change); re-planning");
+        if step
+            > SignedDuration::try_from(self.config.jump_threshold).unwrap_or(SignedDuration::MAX)
+        {
+            tracing::info!(
+                step_s = (wall - mono).as_secs(),
+                "wall clock jumped (suspend or clock change); re-planning"
+            );
         }
     }
 }

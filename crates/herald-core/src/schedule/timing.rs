@@ -26,16 +26,26 @@ pub struct Timing {
 pub enum Repeat {
     Once,
     /// Every `every` days from the start.
-    Days { every: u16 },
+    Days {
+        every: u16,
+    },
     /// Every `every` weeks on the given weekdays; weeks start on Monday and are counted from
     /// the week of the start date (RFC 5545 with WKST=MO).
-    Weeks { every: u16, on: Weekdays },
+    Weeks {
+        every: u16,
+        on: Weekdays,
+    },
     /// Every `every` months, on the start's day of month (clamped to the month's last day)
     /// or on the last day.
-    Months { every: u16, on: MonthDay },
+    Months {
+        every: u16,
+        on: MonthDay,
+    },
     /// Every `every` years on the start's month and day; 29 February falls on 28 February in
     /// other years.
-    Years { every: u16 },
+    Years {
+        every: u16,
+    },
 }
 
 /// Which day of the month a monthly schedule uses.
