@@ -319,14 +319,15 @@ async fn a_crash_mid_send_resends_the_stored_bytes_once() {
     h.start_runner();
     assert_eq!(h.sends(id)[0].state, SendState::InDoubt);
     advance(MIN).await;
-    let s = h.engine.state.lock().unwrap();
-    assert_eq!(s.prepared, 1, "never encrypted anew");
-    assert_eq!(s.transmits.len(), 2);
-    assert_eq!(s.transmits[0].1, stored);
-    assert_eq!(s.transmits[1].1, stored);
-    assert_eq!(s.transmits[0].0, s.transmits[1].0, "one message id");
-    assert_eq!(s.shown.values().copied().collect::<Vec<_>>(), [1]);
-    drop(s);
+    {
+        let s = h.engine.state.lock().unwrap();
+        assert_eq!(s.prepared, 1, "never encrypted anew");
+        assert_eq!(s.transmits.len(), 2);
+        assert_eq!(s.transmits[0].1, stored);
+        assert_eq!(s.transmits[1].1, stored);
+        assert_eq!(s.transmits[0].0, s.transmits[1].0, "one message id");
+        assert_eq!(s.shown.values().copied().collect::<Vec<_>>(), [1]);
+    }
     let row = &h.sends(id)[0];
     assert_eq!(row.state, SendState::Sent);
     assert_eq!(row.attempts, 2);
@@ -341,10 +342,11 @@ async fn lost_ack_then_receipt_and_rejection_with_advice() {
     // The retry of the same bytes was acked.
     let rows = h.sends(doubt);
     assert_eq!(rows[0].state, SendState::Sent);
-    let s = h.engine.state.lock().unwrap();
-    assert_eq!(s.transmits.len(), 2);
-    assert_eq!(s.transmits[0].1, s.transmits[1].1);
-    drop(s);
+    {
+        let s = h.engine.state.lock().unwrap();
+        assert_eq!(s.transmits.len(), 2);
+        assert_eq!(s.transmits[0].1, s.transmits[1].1);
+    }
     // A delivery receipt, then a read receipt; a late delivery does not go back.
     let conn = h.other();
     let mid = &rows[0].message_id;
