@@ -14,6 +14,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_settings",
         include_str!("../migrations/0002_settings.sql"),
     ),
+    (
+        "0003_schedules",
+        include_str!("../migrations/0003_schedules.sql"),
+    ),
 ];
 
 /// Why the database could not be used.

@@ -14,6 +14,7 @@ pub mod history;
 pub mod offline;
 pub mod presentation;
 pub mod qr;
+pub mod schedule;
 pub mod service;
 pub mod settings;
 pub mod timeline;
