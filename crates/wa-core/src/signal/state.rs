@@ -108,25 +108,51 @@ impl SessionState {
     }
 
     /// Decrypts a message in this state, changing it only on success: callers run it on a copy.
+    ///
+    /// A message on a new ratchet key is authenticated on a receiving chain derived aside; only
+    /// then is our next ratchet key drawn. A forged message thus costs one agreement and consumes
+    /// no randomness, and the draws happen exactly where libsignal makes them.
     pub(crate) fn decrypt(
         &mut self,
         message: &SignalMessage,
         rng: &mut impl CryptoRngCore,
     ) -> Result<Vec<u8>, SignalError> {
-        let index = match self.receiver_index(&message.ratchet_key) {
-            Some(index) => index,
-            None => self.step_ratchet(message.ratchet_key, rng),
+        let plaintext = match self.receiver_index(&message.ratchet_key) {
+            Some(index) => {
+                let seed = take_message_seed(&mut self.receivers[index], message.counter)?;
+                self.open(message, &seed)?
+            }
+            None => {
+                let their_ratchet = message.ratchet_key;
+                let (root, chain) = ratchet_root(
+                    &self.root_key,
+                    &self.sender.ratchet.private.agree(&their_ratchet),
+                );
+                let mut receiver = ReceiverChain {
+                    ratchet_key: their_ratchet,
+                    chain,
+                    skipped: VecDeque::new(),
+                };
+                let seed = take_message_seed(&mut receiver, message.counter)?;
+                let plaintext = self.open(message, &seed)?;
+                self.step_sending(root, their_ratchet, rng);
+                self.push_receiver(receiver);
+                plaintext
+            }
         };
-        let seed = take_message_seed(&mut self.receivers[index], message.counter)?;
-        let keys = MessageKeys::derive(&seed);
-        if !message.verify_mac(&keys.mac_key, &self.remote_identity, &self.local_identity) {
-            return Err(SignalError::BadMac);
-        }
-        let plaintext = aes256_cbc_decrypt(&keys.cipher_key, &keys.iv, &message.ciphertext)
-            .map_err(SignalError::BadCiphertext)?;
         // The peer has this session now, so plain messages will do from here on.
         self.pending = None;
         Ok(plaintext)
+    }
+
+    /// Checks the MAC and decrypts the body with the message key from `seed`.
+    fn open(&self, message: &SignalMessage, seed: &[u8; 32]) -> Result<Vec<u8>, SignalError> {
+        let keys = MessageKeys::derive(seed);
+        if !message.verify_mac(&keys.mac_key, &self.remote_identity, &self.local_identity) {
+            return Err(SignalError::BadMac);
+        }
+        aes256_cbc_decrypt(&keys.cipher_key, &keys.iv, &message.ciphertext)
+            .map_err(SignalError::BadCiphertext)
     }
 
     fn receiver_index(&self, ratchet_key: &PublicKey) -> Option<usize> {
@@ -135,14 +161,14 @@ impl SessionState {
             .rposition(|r| r.ratchet_key == *ratchet_key)
     }
 
-    /// A DH ratchet step on a new ratchet key from the peer: a receiving chain for it, then a
-    /// fresh key pair of ours and the sending chain that starts from it. Returns the new
-    /// receiving chain's position.
-    fn step_ratchet(&mut self, their_ratchet: PublicKey, rng: &mut impl CryptoRngCore) -> usize {
-        let (root, receiving) = ratchet_root(
-            &self.root_key,
-            &self.sender.ratchet.private.agree(&their_ratchet),
-        );
+    /// The second half of a DH ratchet step, once the peer's new chain checked out: a fresh key
+    /// pair of ours and the sending chain that starts from it.
+    fn step_sending(
+        &mut self,
+        root: [u8; 32],
+        their_ratchet: PublicKey,
+        rng: &mut impl CryptoRngCore,
+    ) {
         let ours = KeyPair::generate(rng);
         let (root, sending) = ratchet_root(&root, &ours.private.agree(&their_ratchet));
         // The last counter we sent on the chain we leave (0 if none), as libsignal sends it.
@@ -152,22 +178,23 @@ impl SessionState {
             ratchet: ours,
             chain: sending,
         };
-        self.add_receiver(their_ratchet, receiving)
     }
 
-    pub(crate) fn add_receiver(&mut self, ratchet_key: PublicKey, chain: ChainKey) -> usize {
-        if self.receivers.len() >= MAX_RECEIVER_CHAINS {
-            self.receivers.remove(0);
-        }
-        self.receivers.push(ReceiverChain {
+    pub(crate) fn add_receiver(&mut self, ratchet_key: PublicKey, chain: ChainKey) {
+        self.push_receiver(ReceiverChain {
             ratchet_key,
             chain,
             skipped: VecDeque::new(),
         });
-        self.receivers.len() - 1
+    }
+
+    fn push_receiver(&mut self, receiver: ReceiverChain) {
+        if self.receivers.len() >= MAX_RECEIVER_CHAINS {
+            self.receivers.remove(0);
+        }
+        self.receivers.push(receiver);
     }
 }
-
 /// The message-key seed for `counter` on `chain`: a stored skipped one, or one derived by moving
 /// the chain forward and storing the seeds passed on the way.
 fn take_message_seed(chain: &mut ReceiverChain, counter: u32) -> Result<[u8; 32], SignalError> {
