@@ -2,6 +2,7 @@
 //! (X3DH, the double ratchet and sender keys come later and live beside these.)
 
 pub mod crypto;
+pub mod group;
 pub mod keys;
 pub mod xeddsa;
 
