@@ -10,7 +10,6 @@ const PROTOS: &[&str] = &[
     "proto/companion_reg.proto",
     "proto/e2e.proto",
     "proto/signal_wire.proto",
-    "proto/sender_key_record.proto",
 ];
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -89,9 +89,10 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// Installs the pinned npm packages and runs every `conformance/*.test.mjs` with node's test
-/// runner, against the debug `herald-cli` and `wa-sim`.
+/// runner, against the debug `herald-cli`, `wa-sim` and wa-core's example peers.
 fn conformance(root: &Path) -> Result<(), String> {
     sh(cargo(root).args(["build", "-p", "herald-cli", "-p", "wa-sim"]))?;
+    sh(cargo(root).args(["build", "-p", "wa-core", "--examples"]))?;
     let dir = root.join("conformance");
     sh(Command::new("npm").current_dir(&dir).args([
         "ci",
@@ -101,6 +102,7 @@ fn conformance(root: &Path) -> Result<(), String> {
     ]))?;
     let cli = target_dir(root).join("debug").join("herald-cli");
     let sim = target_dir(root).join("debug").join("wa-sim");
+    let examples = target_dir(root).join("debug").join("examples");
     let mut tests: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -118,6 +120,7 @@ fn conformance(root: &Path) -> Result<(), String> {
         .current_dir(&dir)
         .env("HERALD_CLI", cli)
         .env("WA_SIM", sim)
+        .env("GROUP_PEER", examples.join("group_peer"))
         .arg("--test")
         .args(&tests))
 }

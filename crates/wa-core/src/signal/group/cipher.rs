@@ -58,20 +58,31 @@ impl SenderKeyRecord {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
         let signing = KeyPair::generate(rng);
-        let state = SenderKeyState {
-            key_id,
-            chain: ChainKey { iteration: 0, seed },
-            signing_public: signing.public,
-            signing_private: Some(signing.private),
-            skipped: Default::default(),
-        };
-        let skdm = state.distribution_message();
-        (
-            Self {
-                states: vec![state],
-            },
-            skdm,
-        )
+        let record = Self::with_own_key(key_id, 0, seed, signing);
+        let skdm = record.states[0].distribution_message();
+        (record, skdm)
+    }
+
+    /// A record holding our own sender key from its parts (an import, or a test with fixed
+    /// keys); [`SenderKeyRecord::new_own`] is the usual way to make one.
+    pub fn with_own_key(
+        key_id: u32,
+        iteration: u32,
+        chain_key: [u8; 32],
+        signing: KeyPair,
+    ) -> Self {
+        Self {
+            states: vec![SenderKeyState {
+                key_id,
+                chain: ChainKey {
+                    iteration,
+                    seed: chain_key,
+                },
+                signing_public: signing.public,
+                signing_private: Some(signing.private),
+                skipped: Default::default(),
+            }],
+        }
     }
 
     /// Our own current sender key's distribution message, creating the key when the record

@@ -11,9 +11,41 @@ use super::error::RecordError;
 use super::state::{SenderKeyRecord, SenderKeyState, SkippedKey, MAX_SKIPPED_KEYS, MAX_STATES};
 use crate::signal::{PrivateKey, PublicKey};
 
-#[allow(missing_docs, clippy::all, clippy::pedantic)]
+/// The messages of proto/sender_key_record.proto, declared with prost's derive rather than
+/// generated, so the storage format is visible here next to the code that checks it. Field
+/// numbers and types must stay those of the .proto file.
 mod blob {
-    include!(concat!(env!("OUT_DIR"), "/sender_key_record.rs"));
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct SenderKeyRecordBlob {
+        #[prost(uint32, optional, tag = "1")]
+        pub(super) version: Option<u32>,
+        #[prost(message, repeated, tag = "2")]
+        pub(super) states: Vec<SenderKeyStateBlob>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct SenderKeyStateBlob {
+        #[prost(uint32, optional, tag = "1")]
+        pub(super) key_id: Option<u32>,
+        #[prost(uint32, optional, tag = "2")]
+        pub(super) iteration: Option<u32>,
+        #[prost(bytes = "vec", optional, tag = "3")]
+        pub(super) chain_seed: Option<Vec<u8>>,
+        #[prost(bytes = "vec", optional, tag = "4")]
+        pub(super) signing_public: Option<Vec<u8>>,
+        #[prost(bytes = "vec", optional, tag = "5")]
+        pub(super) signing_private: Option<Vec<u8>>,
+        #[prost(message, repeated, tag = "6")]
+        pub(super) skipped: Vec<SkippedMessageKey>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct SkippedMessageKey {
+        #[prost(uint32, optional, tag = "1")]
+        pub(super) iteration: Option<u32>,
+        #[prost(bytes = "vec", optional, tag = "2")]
+        pub(super) seed: Option<Vec<u8>>,
+    }
 }
 
 /// The layout [`SenderKeyRecord::serialize`] writes.
