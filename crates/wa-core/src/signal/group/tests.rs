@@ -248,3 +248,33 @@ fn wrong_sender_signature_is_refused() {
         Err(GroupError::BadSignature(_))
     ));
 }
+
+/// Baileys' SenderChainKey / SenderMessageKey at fixed iterations
+/// (tests/vectors/sender-key-baileys.json).
+#[test]
+fn chain_steps_match_baileys() {
+    use super::chain::{ChainKey, MessageKeys};
+    let v: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../tests/vectors/sender-key-baileys.json"
+    ))
+    .unwrap();
+    let h = |x: &serde_json::Value| hex::decode(x.as_str().unwrap()).unwrap();
+    let mut chain = ChainKey {
+        iteration: 0,
+        seed: h(&v["chain_key"]).try_into().unwrap(),
+    };
+    let vectors = v["chain"].as_array().unwrap();
+    assert_eq!(vectors.len(), 5);
+    for want in vectors {
+        let at = want["iteration"].as_u64().unwrap() as u32;
+        while chain.iteration < at {
+            chain = chain.next().unwrap();
+        }
+        assert_eq!(chain.seed.to_vec(), h(&want["chain_key"]));
+        let seed = chain.message_seed();
+        assert_eq!(seed.to_vec(), h(&want["message_seed"]));
+        let keys = MessageKeys::from_seed(&seed);
+        assert_eq!(keys.iv.to_vec(), h(&want["iv"]));
+        assert_eq!(keys.cipher_key.to_vec(), h(&want["cipher_key"]));
+    }
+}
