@@ -11,8 +11,11 @@ use wa_core::signal::group::{
     GroupError, SenderKeyDistributionMessage, SenderKeyMessage, SenderKeyRecord,
 };
 
+/// A plaintext and the group message carrying it.
+type Sent = (Vec<u8>, Vec<u8>);
+
 /// `count` group messages from a fresh sender, and the receiver's record before any.
-fn conversation(seed: u64, count: usize) -> (SenderKeyRecord, Vec<(Vec<u8>, Vec<u8>)>) {
+fn conversation(seed: u64, count: usize) -> (SenderKeyRecord, Vec<Sent>) {
     let mut rng = StdRng::seed_from_u64(seed);
     let (mut own, skdm) = SenderKeyRecord::new_own(&mut rng);
     let receiver = SenderKeyRecord::new().process_distribution(&skdm);
