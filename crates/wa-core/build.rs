@@ -10,6 +10,7 @@ const PROTOS: &[&str] = &[
     "proto/companion_reg.proto",
     "proto/e2e.proto",
     "proto/signal_wire.proto",
+    "proto/signal_records.proto",
 ];
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -89,7 +89,8 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// Installs the pinned npm packages and runs every `conformance/*.test.mjs` with node's test
-/// runner, against the debug `herald-cli`, `wa-sim` and wa-core's example peers.
+/// runner, against the debug `herald-cli`, `wa-sim` and wa-core's example peers
+/// (`signal_peer`, `group_peer`).
 fn conformance(root: &Path) -> Result<(), String> {
     sh(cargo(root).args(["build", "-p", "herald-cli", "-p", "wa-sim"]))?;
     sh(cargo(root).args(["build", "-p", "wa-core", "--examples"]))?;
@@ -120,6 +121,7 @@ fn conformance(root: &Path) -> Result<(), String> {
         .current_dir(&dir)
         .env("HERALD_CLI", cli)
         .env("WA_SIM", sim)
+        .env("SIGNAL_PEER", examples.join("signal_peer"))
         .env("GROUP_PEER", examples.join("group_peer"))
         .arg("--test")
         .args(&tests))

@@ -36,6 +36,11 @@ pub mod signal_wire {
     include!(concat!(env!("OUT_DIR"), "/signal_wire.rs"));
 }
 
+/// Herald's storage format for pairwise Signal records.
+pub mod signal_records {
+    include!(concat!(env!("OUT_DIR"), "/signal_records.rs"));
+}
+
 pub use adv::{
     AdvDeviceIdentity, AdvEncryptionType, AdvKeyIndexList, AdvSignedDeviceIdentity,
     AdvSignedDeviceIdentityHmac, AdvSignedKeyIndexList,
