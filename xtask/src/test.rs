@@ -89,10 +89,11 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// Installs the pinned npm packages and runs every `conformance/*.test.mjs` with node's test
-/// runner, against the debug `herald-cli`, `wa-sim` and wa-core's `signal_peer` example.
+/// runner, against the debug `herald-cli`, `wa-sim` and wa-core's example peers
+/// (`signal_peer`, `group_peer`).
 fn conformance(root: &Path) -> Result<(), String> {
     sh(cargo(root).args(["build", "-p", "herald-cli", "-p", "wa-sim"]))?;
-    sh(cargo(root).args(["build", "-p", "wa-core", "--example", "signal_peer"]))?;
+    sh(cargo(root).args(["build", "-p", "wa-core", "--examples"]))?;
     let dir = root.join("conformance");
     sh(Command::new("npm").current_dir(&dir).args([
         "ci",
@@ -102,10 +103,7 @@ fn conformance(root: &Path) -> Result<(), String> {
     ]))?;
     let cli = target_dir(root).join("debug").join("herald-cli");
     let sim = target_dir(root).join("debug").join("wa-sim");
-    let signal_peer = target_dir(root)
-        .join("debug")
-        .join("examples")
-        .join("signal_peer");
+    let examples = target_dir(root).join("debug").join("examples");
     let mut tests: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -123,7 +121,8 @@ fn conformance(root: &Path) -> Result<(), String> {
         .current_dir(&dir)
         .env("HERALD_CLI", cli)
         .env("WA_SIM", sim)
-        .env("SIGNAL_PEER", signal_peer)
+        .env("SIGNAL_PEER", examples.join("signal_peer"))
+        .env("GROUP_PEER", examples.join("group_peer"))
         .arg("--test")
         .args(&tests))
 }

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod noise;
 pub mod pair;
 pub mod payload;
+pub mod plaintext;
 pub mod proto;
 pub mod signal;
 pub mod stanza;

@@ -1,9 +1,11 @@
 //! The Signal protocol pieces WhatsApp builds on: Curve25519 key types, XEdDSA signatures, and
-//! the pairwise sessions (X3DH, the double ratchet, their wire messages and stored records).
+//! the pairwise sessions (X3DH, the double ratchet, their wire messages and stored records), and
+//! the sender keys of group messages (`group`).
 
 mod chain;
 pub mod crypto;
 pub mod error;
+pub mod group;
 pub mod keys;
 pub mod prekey;
 mod proto_reader;
