@@ -1,6 +1,7 @@
 //! The scheduler's runner on paused time against a fake engine and a fake phone: offline
 //! windows, a suspend over a backlog, logout and re-link, a crash mid-send, the gate, a change
 //! written by another process.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;

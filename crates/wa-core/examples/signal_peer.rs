@@ -14,6 +14,7 @@
 //! `unknown_prekey`, `no_session`, `untrusted_identity`, `too_far`, `malformed`, `other`.
 //!
 //! `cargo run -p wa-core --example signal_peer`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write};

@@ -3,6 +3,7 @@
 //! our encoder writes the same bytes; Baileys' group messages decrypt here in any order and
 //! once only; our messages for the same key and plaintext carry the same bytes Baileys' do up
 //! to the (randomized) signature; Baileys' Message protobufs decode and re-encode unchanged.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use prost::Message as _;
 use rand::rngs::StdRng;

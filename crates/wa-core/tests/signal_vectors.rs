@@ -3,6 +3,7 @@
 //! given the private keys libsignal drew, in the same order, so every message we encrypt must
 //! equal libsignal's bytes exactly, and every message libsignal decrypted or refused must
 //! decrypt or be refused the same way here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{HashMap, VecDeque};
 
