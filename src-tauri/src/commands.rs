@@ -1,6 +1,6 @@
 //! The commands the UI can invoke: each a thin translation onto the service.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use herald_core::health::HealthView;
 use herald_core::history::DisconnectRecord;
@@ -66,7 +66,7 @@ pub fn timeline(state: State<'_, AppState>, range: String) -> Result<TimelineVie
             ))
         }
     };
-    Ok(state.service.timeline(now_ms(), window)?)
+    Ok(state.service.timeline(now(), window)?)
 }
 
 #[derive(Debug, Serialize)]
@@ -81,7 +81,7 @@ pub fn export_history_csv(state: State<'_, AppState>) -> Result<Exported> {
     let dir = dirs::download_dir()
         .filter(|d| d.is_dir())
         .unwrap_or_else(std::env::temp_dir);
-    let stamp = herald_core::export::iso8601(now_ms())
+    let stamp = herald_core::export::iso8601(now())
         .replace([':', '.'], "-")
         .trim_end_matches('Z')
         .to_string();
@@ -180,9 +180,7 @@ pub fn quit<R: Runtime>(app: AppHandle<R>) {
     app.exit(0);
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+/// Wall-clock now, from the engine's one clock.
+fn now() -> wa_client::UnixMillis {
+    wa_client::Clock::now(&wa_client::SystemClock)
 }

@@ -8,7 +8,7 @@ use herald_core::presentation::ConnectionView;
 use herald_core::service::ServiceEvent;
 use qrcode::render::unicode::Dense1x2;
 use qrcode::QrCode;
-use wa_client::{DecisionKind, EngineEvent};
+use wa_client::{DecisionKind, EngineEvent, UnixMillis};
 
 use crate::error::CliError;
 
@@ -32,7 +32,7 @@ pub struct Printer {
     /// The last view printed, so a repeat (after a lagged re-read) prints nothing.
     last: Option<ViewKey>,
     /// The QR's expiry while its countdown line is the last thing on screen.
-    countdown: Option<u64>,
+    countdown: Option<UnixMillis>,
 }
 
 #[derive(PartialEq, Eq)]
@@ -112,7 +112,7 @@ impl Printer {
             return Ok(());
         }
         self.last = Some(key);
-        let at = clock(view.since_ms.unwrap_or(now_ms));
+        let at = clock(view.since_ms.unwrap_or(UnixMillis(now_ms)));
         let show_qr = matches!(self.format, Format::Human { show_qr: true });
         match (&view.qr, &view.pair_code) {
             (Some(qr), _) if show_qr => {
@@ -148,8 +148,8 @@ impl Printer {
         match event {
             EngineEvent::Disconnected(d) => {
                 let code = d.code.map(|c| format!(", code {c}")).unwrap_or_default();
-                let decision = match (d.decision, &d.stop_state) {
-                    (DecisionKind::Stop, Some(end)) => format!("stop ({end})"),
+                let decision = match (d.decision, &d.stop) {
+                    (DecisionKind::Stop, Some(end)) => format!("stop ({})", end.key()),
                     (DecisionKind::Stop, None) => "stop".into(),
                     (DecisionKind::Backoff, _) => format!(
                         "backoff, retry in {:.1} s",
@@ -161,7 +161,7 @@ impl Printer {
                     "{} disconnected: {} ({}{code}) → {decision}. {}",
                     clock(d.at_ms),
                     d.title,
-                    d.cause,
+                    d.cause.key(),
                     d.advice
                 ))
             }
@@ -196,14 +196,17 @@ pub fn draw_qr(text: &str) -> Result<String, CliError> {
     Ok(drawn)
 }
 
-fn countdown_text(expires_at_ms: u64, now_ms: u64) -> String {
-    let left = expires_at_ms.saturating_sub(now_ms).div_ceil(1000);
-    format!("Expires in {left} s (at {}).", clock(expires_at_ms))
+fn countdown_text(expires_at: UnixMillis, now_ms: u64) -> String {
+    let left = expires_at
+        .saturating_duration_since(UnixMillis(now_ms))
+        .as_millis()
+        .div_ceil(1000);
+    format!("Expires in {left} s (at {}).", clock(expires_at))
 }
 
-/// `HH:MM:SSZ` of a unix-ms time.
-fn clock(ms: u64) -> String {
-    let iso = iso8601(i64::try_from(ms).unwrap_or(i64::MAX));
+/// `HH:MM:SSZ` of a time.
+fn clock(at: UnixMillis) -> String {
+    let iso = iso8601(at);
     format!("{}Z", iso.get(11..19).unwrap_or(&iso))
 }
 
@@ -231,9 +234,9 @@ mod tests {
 
     #[test]
     fn countdown_and_clock() {
-        assert_eq!(clock(3_723_000), "01:02:03Z");
+        assert_eq!(clock(UnixMillis(3_723_000)), "01:02:03Z");
         assert_eq!(
-            countdown_text(60_000, 500),
+            countdown_text(UnixMillis(60_000), 500),
             "Expires in 60 s (at 00:01:00Z)."
         );
     }

@@ -2,6 +2,7 @@
 //! the session lock, so it works next to a running app or `connect`.
 
 use std::path::Path;
+use wa_client::UnixMillis;
 
 use herald_core::export::iso8601;
 use herald_core::offline::{self, OfflineStatus};
@@ -46,7 +47,7 @@ fn describe(data_dir: &Path, s: &OfflineStatus) -> String {
                 .unwrap_or_default();
             let since = s
                 .paired_at_ms
-                .map(|t| format!(", since {}", time(t as i64)))
+                .map(|t| format!(", since {}", time(UnixMillis(t))))
                 .unwrap_or_default();
             format!("yes, {} ({}{platform}{since})", a.phone, a.jid)
         }
@@ -60,11 +61,14 @@ fn describe(data_dir: &Path, s: &OfflineStatus) -> String {
                 "Running: {} (pid {}, since {})\n",
                 h.program,
                 h.pid,
-                time(h.since_ms as i64)
+                time(UnixMillis(h.since_ms))
             ));
             if let Some(t) = s.last_transition {
                 let what = if t.online { "online" } else { "offline" };
-                out.push_str(&format!("Connection: {what} since {}\n", time(t.at_ms)));
+                out.push_str(&format!(
+                    "Connection: {what} since {}\n",
+                    time(UnixMillis(u64::try_from(t.at_ms).unwrap_or(0)))
+                ));
             }
         }
         None => out.push_str("Running: no\n"),
@@ -90,6 +94,6 @@ fn describe(data_dir: &Path, s: &OfflineStatus) -> String {
     out
 }
 
-fn time(ms: i64) -> String {
-    iso8601(ms).replace('T', " ")
+fn time(at: UnixMillis) -> String {
+    iso8601(at).replace('T', " ")
 }

@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use wa_client::Disconnect;
+use wa_core::disconnect::{Cause, EndState};
 
 /// A notification to post.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,32 +51,32 @@ impl AlertPolicy {
         if !d.notify {
             return None;
         }
-        let (kind, summary, body) = match d.stop_state.as_deref() {
-            Some("logged_out") => (
+        let (kind, summary, body) = match d.stop {
+            Some(EndState::LoggedOut) => (
                 AlertKind::LoggedOut,
                 "WhatsApp link lost",
                 "Herald was unlinked from your phone; scan again to reconnect.".to_string(),
             ),
-            Some("replaced") => (
+            Some(EndState::Replaced) => (
                 AlertKind::Replaced,
                 "WhatsApp session taken over",
                 "Another WhatsApp Web or Desktop took over this session; Herald stays off \
                  until you reconnect it."
                     .to_string(),
             ),
-            Some("client_outdated") => (
+            Some(EndState::ClientOutdated) => (
                 AlertKind::ClientOutdated,
                 "WhatsApp version outdated",
                 d.advice.clone(),
             ),
-            Some("temp_banned") => (
+            Some(EndState::TempBanned { .. }) => (
                 AlertKind::Banned,
                 "WhatsApp account banned",
                 d.advice.clone(),
             ),
             _ => (
                 AlertKind::NeedsAttention,
-                if d.cause == "certificate_rejected" {
+                if d.cause == Cause::CertificateRejected {
                     "WhatsApp server not trusted"
                 } else {
                     "Herald needs your attention"
@@ -110,7 +111,9 @@ impl AlertPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wa_core::disconnect::{classify, ClassifyContext, CloseReason, Failure, StreamError};
+    use wa_core::disconnect::{
+        classify, ClassifyContext, CloseReason, Failure, FailureReason, StreamError,
+    };
 
     fn verdict(r: CloseReason) -> Disconnect {
         let v = classify(
@@ -119,12 +122,12 @@ mod tests {
                 version_refreshed: true,
             },
         );
-        Disconnect::from_verdict(&v, 1_000, 0, None, 0)
+        Disconnect::from_verdict(&v, wa_client::UnixMillis(1_000), 0, None, 0)
     }
 
     fn failure(reason: u16) -> CloseReason {
         CloseReason::Failure(Failure {
-            reason,
+            reason: FailureReason::from_code(reason),
             ban_code: None,
             expire_secs: None,
             location: None,

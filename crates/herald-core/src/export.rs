@@ -1,6 +1,7 @@
 //! The history as CSV (RFC 4180), for spreadsheets.
 
 use crate::history::DisconnectRecord;
+use wa_client::UnixMillis;
 
 /// The header and one line per record, CRLF-terminated; times as UTC ISO-8601.
 pub fn csv(records: &[DisconnectRecord]) -> String {
@@ -41,8 +42,10 @@ fn quote(field: &str) -> String {
     }
 }
 
-/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian, UTC).
-pub fn iso8601(ms: i64) -> String {
+/// A time as `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian, UTC).
+pub fn iso8601(at: UnixMillis) -> String {
+    // Past i64::MAX ms is some 292 million years away; clamp rather than wrap.
+    let ms = i64::try_from(at.as_millis()).unwrap_or(i64::MAX);
     let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000);
     let days = secs.div_euclid(86_400);
@@ -76,16 +79,22 @@ mod tests {
 
     #[test]
     fn iso_dates() {
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso8601(1_752_021_890_123), "2025-07-09T00:44:50.123Z");
-        assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso8601(UnixMillis(0)), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            iso8601(UnixMillis(1_752_021_890_123)),
+            "2025-07-09T00:44:50.123Z"
+        );
+        assert_eq!(
+            iso8601(UnixMillis(951_782_400_000)),
+            "2000-02-29T00:00:00.000Z"
+        );
     }
 
     #[test]
     fn rows_are_quoted_and_safe() {
         let r = DisconnectRecord {
             id: 1,
-            at_ms: 0,
+            at_ms: UnixMillis(0),
             cause: "replaced".into(),
             title: "Taken over".into(),
             code: Some(440),

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use wa_client::UnixMillis;
+
 use crate::history::DisconnectRecord;
 
 /// What the Connection screen and `herald-cli status` show.
@@ -10,14 +12,14 @@ use crate::history::DisconnectRecord;
 #[serde(rename_all = "camelCase")]
 pub struct HealthView {
     pub state: String,
-    pub state_since_ms: u64,
+    pub state_since_ms: UnixMillis,
     /// The linked account, for display.
     pub account: Option<Account>,
     pub last_disconnect: Option<DisconnectRecord>,
     pub attempt: u32,
-    pub next_retry_at_ms: Option<u64>,
+    pub next_retry_at_ms: Option<UnixMillis>,
     pub rtt_ms: Option<u64>,
-    pub last_pong_ms: Option<u64>,
+    pub last_pong_ms: Option<UnixMillis>,
     pub version: Option<String>,
     /// `override`, `fetched`, `cached` or `fallback`.
     pub version_source: Option<String>,

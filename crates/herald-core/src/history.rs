@@ -4,6 +4,9 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
+use wa_client::{DecisionKind, UnixMillis};
+use wa_core::disconnect::EndState;
+
 use crate::db::DbError;
 
 /// One disconnect as the history table shows it.
@@ -11,8 +14,8 @@ use crate::db::DbError;
 #[serde(rename_all = "camelCase")]
 pub struct DisconnectRecord {
     pub id: i64,
-    /// When it happened (unix ms).
-    pub at_ms: i64,
+    /// When it happened.
+    pub at_ms: UnixMillis,
     /// The cause's stable key (`replaced`, `client_outdated`, …).
     pub cause: String,
     /// The cause in a few words.
@@ -29,6 +32,17 @@ pub struct DisconnectRecord {
     pub delay_ms: Option<u64>,
     /// How long the connection had been online before it dropped (none if it never came up).
     pub online_for_ms: Option<u64>,
+}
+
+/// The stored form of a decision: `reconnect_now`, `backoff` or `stop:<end state>` (the
+/// History screen reads it as it is).
+pub fn decision_key(decision: DecisionKind, stop: Option<EndState>) -> String {
+    match (decision, stop) {
+        (DecisionKind::ReconnectNow, _) => "reconnect_now".into(),
+        (DecisionKind::Backoff, _) => "backoff".into(),
+        (DecisionKind::Stop, Some(end)) => format!("stop:{}", end.key()),
+        (DecisionKind::Stop, None) => "stop".into(),
+    }
 }
 
 /// A disconnect to record; its `id` is ignored (the database assigns it).
@@ -103,7 +117,7 @@ pub fn times_since(conn: &Connection, from_ms: i64) -> Result<Vec<i64>, DbError>
 
 /// Records that the connection went online or offline at `at_ms`; repeats of the same state
 /// are skipped so the log holds transitions only.
-pub fn log_state(conn: &Connection, at_ms: i64, online: bool) -> Result<(), DbError> {
+pub fn log_state(conn: &Connection, at_ms: UnixMillis, online: bool) -> Result<(), DbError> {
     let last: Option<bool> = conn
         .query_row(
             "SELECT online FROM state_log ORDER BY id DESC LIMIT 1",
@@ -144,7 +158,7 @@ mod tests {
     fn record(at_ms: i64, cause: &str) -> NewDisconnect {
         DisconnectRecord {
             id: 0,
-            at_ms,
+            at_ms: UnixMillis(u64::try_from(at_ms).unwrap()),
             cause: cause.into(),
             title: "t".into(),
             code: Some(503),
@@ -180,11 +194,11 @@ mod tests {
     #[test]
     fn state_log_keeps_transitions_only() {
         let conn = open_in_memory().unwrap();
-        log_state(&conn, 100, false).unwrap();
-        log_state(&conn, 200, true).unwrap();
-        log_state(&conn, 250, true).unwrap();
-        log_state(&conn, 300, false).unwrap();
-        log_state(&conn, 400, true).unwrap();
+        log_state(&conn, UnixMillis(100), false).unwrap();
+        log_state(&conn, UnixMillis(200), true).unwrap();
+        log_state(&conn, UnixMillis(250), true).unwrap();
+        log_state(&conn, UnixMillis(300), false).unwrap();
+        log_state(&conn, UnixMillis(400), true).unwrap();
         assert_eq!(
             transitions_since(&conn, 0).unwrap(),
             vec![(100, false), (200, true), (300, false), (400, true)]

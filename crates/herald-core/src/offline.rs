@@ -151,7 +151,7 @@ mod tests {
         let conn = db::open(&dir.join(APP_DB)).unwrap();
         let row = DisconnectRecord {
             id: 0,
-            at_ms: 1_000,
+            at_ms: wa_client::UnixMillis(1_000),
             cause: "server_restarting".into(),
             title: "t".into(),
             code: Some(503),
@@ -162,8 +162,8 @@ mod tests {
             online_for_ms: None,
         };
         history::append(&conn, &row).unwrap();
-        history::log_state(&conn, 900, true).unwrap();
-        history::log_state(&conn, 1_000, false).unwrap();
+        history::log_state(&conn, wa_client::UnixMillis(900), true).unwrap();
+        history::log_state(&conn, wa_client::UnixMillis(1_000), false).unwrap();
         let s = status(&dir, 2_000).unwrap();
         assert_eq!(s.disconnects, 1);
         assert_eq!(s.disconnects_last_24h, 1);

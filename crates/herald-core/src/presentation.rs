@@ -2,7 +2,7 @@
 //! be done. Pure, so every state has a tested wording.
 
 use serde::Serialize;
-use wa_client::{ConnectionState, PausedReason};
+use wa_client::{ConnectionState, PausedReason, UnixMillis};
 
 /// The colour family of a state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,7 +26,7 @@ pub struct QrView {
     pub text: String,
     /// The code as an SVG document.
     pub svg: String,
-    pub expires_at_ms: u64,
+    pub expires_at_ms: UnixMillis,
     /// 1-based position in the rotation, of `total`.
     pub index: u32,
     pub total: u32,
@@ -42,10 +42,10 @@ pub struct ConnectionView {
     pub detail: String,
     pub tone: Tone,
     /// When this state began, where known.
-    pub since_ms: Option<u64>,
+    pub since_ms: Option<UnixMillis>,
     /// The attempt a backoff waits for, and until when.
     pub attempt: Option<u32>,
-    pub until_ms: Option<u64>,
+    pub until_ms: Option<UnixMillis>,
     pub qr: Option<QrView>,
     pub pair_code: Option<String>,
     /// Whether an account is linked (credentials exist).
@@ -64,7 +64,7 @@ pub struct Context {
     /// The advice of the last disconnect, shown where the state is its consequence.
     pub last_advice: Option<String>,
     /// When the current state began.
-    pub since_ms: Option<u64>,
+    pub since_ms: Option<UnixMillis>,
     /// The QR as SVG, rendered by the caller for the state's QR text.
     pub qr_svg: Option<String>,
 }
@@ -257,7 +257,7 @@ mod tests {
             (
                 ConnectionState::Pairing {
                     qr: "q".into(),
-                    expires_at_ms: 9,
+                    expires_at_ms: UnixMillis(9),
                     index: 1,
                     total: 6,
                 },
@@ -269,7 +269,7 @@ mod tests {
             (
                 ConnectionState::PairingCode {
                     code: "ABCD-EFGH".into(),
-                    expires_at_ms: 9,
+                    expires_at_ms: UnixMillis(9),
                 },
                 Context::default(),
                 "pairing_code",
@@ -291,7 +291,9 @@ mod tests {
                 Tone::Warn,
             ),
             (
-                ConnectionState::Online { since_ms: 5 },
+                ConnectionState::Online {
+                    since_ms: UnixMillis(5),
+                },
                 linked(),
                 "online",
                 "Online",
@@ -300,8 +302,8 @@ mod tests {
             (
                 ConnectionState::Backoff {
                     attempt: 2,
-                    until_ms: 9,
-                    cause: "server_closed".into(),
+                    until_ms: UnixMillis(9),
+                    cause: wa_core::disconnect::Cause::ServerClosed,
                 },
                 linked(),
                 "backoff",
@@ -337,7 +339,9 @@ mod tests {
             ),
             (
                 ConnectionState::Paused {
-                    reason: PausedReason::TempBanned { until_ms: Some(7) },
+                    reason: PausedReason::TempBanned {
+                        until_ms: Some(UnixMillis(7)),
+                    },
                 },
                 linked(),
                 "paused",
@@ -387,9 +391,14 @@ mod tests {
 
     #[test]
     fn what_the_user_can_do() {
-        let online = present(&ConnectionState::Online { since_ms: 1 }, &linked());
+        let online = present(
+            &ConnectionState::Online {
+                since_ms: UnixMillis(1),
+            },
+            &linked(),
+        );
         assert!(online.linked && online.can_reconnect);
-        assert_eq!(online.since_ms, Some(1));
+        assert_eq!(online.since_ms, Some(UnixMillis(1)));
         let out = present(&ConnectionState::LoggedOut, &linked());
         assert!(
             !out.linked && !out.can_reconnect,
@@ -398,7 +407,7 @@ mod tests {
         let qr = present(
             &ConnectionState::Pairing {
                 qr: "text".into(),
-                expires_at_ms: 60_000,
+                expires_at_ms: UnixMillis(60_000),
                 index: 2,
                 total: 6,
             },
@@ -415,11 +424,14 @@ mod tests {
         let backoff = present(
             &ConnectionState::Backoff {
                 attempt: 3,
-                until_ms: 42,
-                cause: "x".into(),
+                until_ms: UnixMillis(42),
+                cause: wa_core::disconnect::Cause::Network,
             },
             &linked(),
         );
-        assert_eq!((backoff.attempt, backoff.until_ms), (Some(3), Some(42)));
+        assert_eq!(
+            (backoff.attempt, backoff.until_ms),
+            (Some(3), Some(UnixMillis(42)))
+        );
     }
 }

@@ -190,9 +190,15 @@ impl Service {
         )?)
     }
 
-    /// The timeline of the last `window` up to `now_ms`, with the disconnect times in it.
-    pub fn timeline(&self, now_ms: i64, window: Duration) -> Result<TimelineView, ServiceError> {
-        let from = now_ms - window.as_millis() as i64;
+    /// The timeline of the last `window` up to `now`, with the disconnect times in it.
+    pub fn timeline(
+        &self,
+        now: wa_client::UnixMillis,
+        window: Duration,
+    ) -> Result<TimelineView, ServiceError> {
+        // The timeline's arithmetic is signed; converted here, once, from the engine's type.
+        let now_ms = i64::try_from(now.as_millis()).unwrap_or(i64::MAX);
+        let from = now_ms.saturating_sub(i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
         let conn = lock(&self.inner.db);
         let transitions = history::transitions_since(&conn, from)?;
         let spans = timeline::spans(&transitions, from, now_ms);
@@ -454,7 +460,7 @@ fn handle(
                 ConnectionState::Online { .. } | ConnectionState::LoggingIn
             );
             if online || offline {
-                if let Err(e) = history::log_state(conn, *at_ms as i64, online) {
+                if let Err(e) = history::log_state(conn, *at_ms, online) {
                     tracing::warn!(error = %e, "timeline transition not recorded");
                 }
             }
@@ -486,17 +492,11 @@ fn handle(
         EngineEvent::Disconnected(d) => {
             let record = history::DisconnectRecord {
                 id: 0,
-                at_ms: d.at_ms as i64,
-                cause: d.cause.clone(),
+                at_ms: d.at_ms,
+                cause: d.cause.key().to_owned(),
                 title: d.title.clone(),
                 code: d.code,
-                decision: match &d.stop_state {
-                    Some(end) => format!("stop:{end}"),
-                    None => serde_json::to_value(d.decision)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                },
+                decision: history::decision_key(d.decision, d.stop),
                 advice: d.advice.clone(),
                 attempt: (d.attempt > 0).then_some(d.attempt),
                 delay_ms: d.delay_ms,

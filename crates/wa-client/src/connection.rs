@@ -378,7 +378,7 @@ impl Supervisor {
     fn on_keepalive(&mut self, report: Report) -> Option<CloseReason> {
         match report {
             Report::Pong { rtt } => {
-                let at_ms = self.now_ms();
+                let at_ms = self.now();
                 let rtt_ms = u64::try_from(rtt.as_millis()).unwrap_or(u64::MAX);
                 tracing::debug!(rtt_ms, "pong");
                 self.update_health(|h| {

@@ -1,13 +1,23 @@
 //! What the engine tells the world: the current [`ConnectionState`], the ordered stream of
-//! [`EngineEvent`]s, and the [`Health`] snapshot. All serialize to JSON with stable
-//! snake_case names (`herald-cli --json` prints them as they are).
+//! [`EngineEvent`]s, and the [`Health`] snapshot.
+//!
+//! JSON, one convention for everything the engine and the app put out: field names are
+//! camelCase (`expiresAtMs`), enum tags and values are snake_case (`"state":"pairing_code"`,
+//! `"cause":"restart_required"`). Times are [`UnixMillis`], a bare number of unix milliseconds;
+//! durations are `…Ms` numbers. `herald-cli --json` prints these as they are.
 
 use serde::Serialize;
-use wa_core::disconnect::{Decision, Verdict};
+use wa_core::disconnect::{Cause, Decision, EndState, Verdict};
+
+use crate::clock::UnixMillis;
 
 /// Where the connection is. Times are unix milliseconds from the engine's clock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(
+    tag = "state",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum ConnectionState {
     /// Started, nothing dialled yet.
     Idle,
@@ -17,23 +27,26 @@ pub enum ConnectionState {
     /// Showing a QR code to scan: `index` (1-based) of `total`, valid until `expires_at_ms`.
     Pairing {
         qr: String,
-        expires_at_ms: u64,
+        expires_at_ms: UnixMillis,
         index: u32,
         total: u32,
     },
     /// Waiting for the user to type `code` (shown as `XXXX-XXXX`) on the phone.
-    PairingCode { code: String, expires_at_ms: u64 },
+    PairingCode {
+        code: String,
+        expires_at_ms: UnixMillis,
+    },
     /// Every QR code expired without a scan; ask for a new one (`new_qr`). Not a failure.
     QrExpired,
     /// Handshake done with stored credentials; waiting for `<success>`.
     LoggingIn,
     /// Logged in since `since_ms`.
-    Online { since_ms: u64 },
+    Online { since_ms: UnixMillis },
     /// Waiting until `until_ms` before dial number `attempt`, after `cause`.
     Backoff {
         attempt: u32,
-        until_ms: u64,
-        cause: String,
+        until_ms: UnixMillis,
+        cause: Cause,
     },
     /// Not reconnecting by itself until the user acts (or the ban ends).
     Paused { reason: PausedReason },
@@ -67,7 +80,11 @@ impl ConnectionState {
 
 /// Why the engine paused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum PausedReason {
     /// A failure only the user can fix.
     NeedsAttention,
@@ -76,7 +93,7 @@ pub enum PausedReason {
     /// WhatsApp rejects our version even after a refresh.
     ClientOutdated,
     /// Temporarily banned until `until_ms` (when the server said).
-    TempBanned { until_ms: Option<u64> },
+    TempBanned { until_ms: Option<UnixMillis> },
 }
 
 /// What to do after a disconnect, as recorded in the history.
@@ -97,7 +114,7 @@ impl DecisionKind {
         match decision {
             Decision::ReconnectNow => Self::ReconnectNow,
             Decision::Backoff { .. } => Self::Backoff,
-            Decision::Stop(_) => Self::Stop,
+            Decision::Stop { .. } => Self::Stop,
         }
     }
 }
@@ -119,20 +136,21 @@ pub enum VersionSource {
 /// One connection ending: what happened and what the engine does about it. This is the row
 /// the history records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Disconnect {
     /// When it ended.
-    pub at_ms: u64,
-    /// Stable cause key (`restart_required`, `replaced`, `client_outdated`, …).
-    pub cause: String,
+    pub at_ms: UnixMillis,
+    /// The classifier's cause (`restart_required`, `replaced`, `client_outdated`, … in JSON).
+    pub cause: Cause,
     /// The cause in a few words.
     pub title: String,
     /// Stream error code or failure reason, when the server gave one (440 for replaced).
     pub code: Option<u16>,
     /// Reconnect now, back off, or stop.
     pub decision: DecisionKind,
-    /// Where it stops, when it stops (`logged_out`, `replaced`, `paused`, `qr_expired`,
-    /// `closed`).
-    pub stop_state: Option<String>,
+    /// Where it rests, when it stops: the classifier's end state, or
+    /// [`EndState::RetriesExhausted`] when this close used up the last attempt.
+    pub stop: Option<EndState>,
     /// One plain sentence for the user.
     pub advice: String,
     /// The attempt number of the next dial (0 when stopping or reconnecting at once).
@@ -149,22 +167,22 @@ impl Disconnect {
     /// Builds the record from the classifier's verdict and the supervisor's numbers.
     pub fn from_verdict(
         verdict: &Verdict,
-        at_ms: u64,
+        at_ms: UnixMillis,
         attempt: u32,
         delay_ms: Option<u64>,
         online_for_ms: u64,
     ) -> Self {
-        let stop_state = match verdict.decision {
-            Decision::Stop(end) => Some(end.key().to_owned()),
+        let stop = match verdict.decision {
+            Decision::Stop { end } => Some(end),
             _ => None,
         };
         Self {
             at_ms,
-            cause: verdict.cause.key().to_owned(),
+            cause: verdict.cause,
             title: verdict.cause.title().to_owned(),
             code: verdict.code,
             decision: DecisionKind::of(&verdict.decision),
-            stop_state,
+            stop,
             advice: verdict.advice.clone(),
             attempt,
             delay_ms,
@@ -176,18 +194,22 @@ impl Disconnect {
 
 /// Everything the engine reports, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[serde(
+    tag = "event",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum EngineEvent {
     /// The connection state changed (the same value the `watch` now holds).
     State {
-        at_ms: u64,
+        at_ms: UnixMillis,
         #[serde(flatten)]
         state: ConnectionState,
     },
     /// A QR code to show: the exact text to encode, until `expires_at_ms`.
     Qr {
         qr: String,
-        expires_at_ms: u64,
+        expires_at_ms: UnixMillis,
         index: u32,
         total: u32,
     },
@@ -205,12 +227,12 @@ pub enum EngineEvent {
     /// A ping went unanswered past its deadline.
     KeepAliveTimeout {
         failures: u32,
-        last_pong_ms: Option<u64>,
+        last_pong_ms: Option<UnixMillis>,
     },
     /// Pings are answered again after failures.
     KeepAliveRestored { after_failures: u32 },
     /// A ping was answered.
-    Pong { at_ms: u64, rtt_ms: u64 },
+    Pong { at_ms: UnixMillis, rtt_ms: u64 },
     /// The WhatsApp Web version used for the next dial.
     Version {
         version: String,
@@ -218,7 +240,7 @@ pub enum EngineEvent {
     },
     /// The session was archived (kept, timestamped) and the link is gone.
     LoggedOut {
-        cause: String,
+        cause: Cause,
         archive: Option<String>,
     },
     /// Prekeys were uploaded to the server.
@@ -227,27 +249,31 @@ pub enum EngineEvent {
 
 /// A snapshot of the connection's health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
 pub struct Health {
     /// The current state's name.
     pub state: String,
-    /// Since when (unix ms).
-    pub state_since_ms: u64,
+    /// Since when.
+    pub state_since_ms: UnixMillis,
     /// Our own JID once paired.
     pub jid: Option<String>,
-    /// The last disconnect's cause key, code and advice.
-    pub last_cause: Option<String>,
+    /// The last disconnect's cause.
+    pub last_cause: Option<Cause>,
+    /// The last disconnect's code, when the server gave one.
     pub last_code: Option<u16>,
+    /// The last disconnect's advice.
     pub last_advice: Option<String>,
     /// Failed attempts in the current episode.
     pub attempt: u32,
     /// When the next dial is due, while backing off.
-    pub next_retry_at_ms: Option<u64>,
+    pub next_retry_at_ms: Option<UnixMillis>,
     /// Round-trip time of the last answered ping.
     pub rtt_ms: Option<u64>,
     /// When the last ping was answered.
-    pub last_pong_ms: Option<u64>,
+    pub last_pong_ms: Option<UnixMillis>,
     /// The WhatsApp Web version in use, and where it came from.
     pub version: Option<String>,
+    /// Where the version came from.
     pub version_source: Option<VersionSource>,
 }
 
@@ -258,20 +284,33 @@ mod tests {
     #[test]
     fn state_events_flatten_the_state_tag() {
         let e = EngineEvent::State {
-            at_ms: 5,
-            state: ConnectionState::Online { since_ms: 5 },
+            at_ms: UnixMillis(5),
+            state: ConnectionState::Online {
+                since_ms: UnixMillis(5),
+            },
         };
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"event": "state", "at_ms": 5, "state": "online", "since_ms": 5})
+            serde_json::json!({"event": "state", "atMs": 5, "state": "online", "sinceMs": 5})
         );
         let p = ConnectionState::Paused {
-            reason: PausedReason::TempBanned { until_ms: Some(9) },
+            reason: PausedReason::TempBanned {
+                until_ms: Some(UnixMillis(9)),
+            },
         };
         assert_eq!(
             serde_json::to_value(&p).unwrap(),
-            serde_json::json!({"state": "paused", "reason": {"kind": "temp_banned", "until_ms": 9}})
+            serde_json::json!({"state": "paused", "reason": {"kind": "temp_banned", "untilMs": 9}})
+        );
+        let b = ConnectionState::Backoff {
+            attempt: 2,
+            until_ms: UnixMillis(7),
+            cause: Cause::ServerClosed,
+        };
+        assert_eq!(
+            serde_json::to_value(&b).unwrap(),
+            serde_json::json!({"state": "backoff", "attempt": 2, "untilMs": 7, "cause": "server_closed"})
         );
     }
 
@@ -279,12 +318,36 @@ mod tests {
     fn qr_events_carry_the_exact_text() {
         let e = EngineEvent::Qr {
             qr: "https://wa.me/x".into(),
-            expires_at_ms: 60_000,
+            expires_at_ms: UnixMillis(60_000),
             index: 1,
             total: 6,
         };
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["event"], "qr");
         assert_eq!(v["qr"], "https://wa.me/x");
+        assert_eq!(v["expiresAtMs"], 60_000);
+    }
+
+    #[test]
+    fn disconnects_carry_typed_causes_and_end_states() {
+        let d = Disconnect {
+            at_ms: UnixMillis(1),
+            cause: Cause::Replaced,
+            title: "Taken over".into(),
+            code: Some(440),
+            decision: DecisionKind::Stop,
+            stop: Some(EndState::Replaced),
+            advice: "a".into(),
+            attempt: 0,
+            delay_ms: None,
+            online_for_ms: 3,
+            notify: true,
+        };
+        let v = serde_json::to_value(&d).unwrap();
+        assert_eq!(v["cause"], "replaced");
+        assert_eq!(v["decision"], "stop");
+        assert_eq!(v["stop"], serde_json::json!({"kind": "replaced"}));
+        assert_eq!(v["onlineForMs"], 3);
+        assert_eq!(v["atMs"], 1);
     }
 }

@@ -59,7 +59,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-pub use clock::{Clock, SystemClock, TokioClock};
+pub use clock::{Clock, SystemClock, TokioClock, UnixMillis};
 pub use config::{EngineConfig, KeepaliveConfig, PrekeyConfig, Presence, QrTiming, VersionConfig};
 pub use events::{
     ConnectionState, DecisionKind, Disconnect, EngineEvent, Health, PausedReason, VersionSource,
@@ -176,7 +176,7 @@ impl Engine {
         let (events_tx, _) = broadcast::channel(config.event_capacity.max(1));
         let health = Arc::new(Mutex::new(Health {
             state: ConnectionState::Idle.name().to_owned(),
-            state_since_ms: deps.clock.now_ms(),
+            state_since_ms: deps.clock.now(),
             ..Health::default()
         }));
         let supervisor = Supervisor::new(

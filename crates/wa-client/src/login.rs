@@ -60,7 +60,7 @@ impl Supervisor {
         conn.online_since = Some(tokio::time::Instant::now());
         // A login that worked ends the episode's version refresh.
         self.classify_ctx = Default::default();
-        let since_ms = self.now_ms();
+        let since_ms = self.now();
         let jid = conn.creds.account.as_ref().map(|a| a.jid.to_string());
         tracing::info!(
             lid = node.attr_str("lid"),

@@ -21,6 +21,7 @@ use wa_core::stanza::link_code::{
 };
 use wa_core::stanza::pair::{iq_result, pair_error_node, PairDevice, PairDeviceSign, PairSuccess};
 
+use crate::clock::UnixMillis;
 use crate::config::QrTiming;
 use crate::connection::{Conn, Phase};
 use crate::events::{ConnectionState, EngineEvent};
@@ -72,7 +73,7 @@ pub(crate) struct Pairing {
     refs: Vec<String>,
     index: usize,
     expires_at: Instant,
-    expires_at_ms: u64,
+    expires_at_ms: UnixMillis,
     code: Option<PhoneLinking>,
 }
 
@@ -133,7 +134,7 @@ impl Supervisor {
             refs: pd.refs,
             index: 0,
             expires_at: Instant::now() + lifetime,
-            expires_at_ms: self.now_ms() + millis(lifetime),
+            expires_at_ms: self.now().saturating_add(lifetime),
             code: None,
         });
         match self.pending_phone.take() {
@@ -157,7 +158,7 @@ impl Supervisor {
         }
         let lifetime = qr_lifetime(p.index, &self.config.qr);
         p.expires_at += lifetime;
-        p.expires_at_ms = self.now_ms() + millis(lifetime);
+        p.expires_at_ms = self.now().saturating_add(lifetime);
         self.show_qr(conn);
         None
     }
@@ -310,7 +311,7 @@ impl Supervisor {
             pairing_ref: result.pairing_ref,
             expires_at: Instant::now() + timeout,
         });
-        let expires_at_ms = self.now_ms() + millis(timeout);
+        let expires_at_ms = self.now().saturating_add(timeout);
         tracing::info!("pairing code issued");
         self.emit(EngineEvent::PairCode {
             code: code.clone(),
@@ -395,10 +396,6 @@ impl Supervisor {
             tracing::warn!(error = %e, "companion_finish not acknowledged");
         }
     }
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

@@ -10,10 +10,13 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use wa_core::backoff::{Next, RetryState};
-use wa_core::disconnect::{classify, ClassifyContext, CloseReason, Decision, EndState, Verdict};
+use wa_core::disconnect::{
+    classify, Cause, ClassifyContext, CloseReason, Decision, EndState, Verdict,
+};
 use wa_core::pair::code::PhoneNumber;
 use wa_core::payload::AppVersion;
 
+use crate::clock::UnixMillis;
 use crate::config::EngineConfig;
 use crate::events::{
     ConnectionState, Disconnect, EngineEvent, Health, PausedReason, VersionSource,
@@ -121,9 +124,13 @@ impl Supervisor {
         self.deps.clock.now_ms()
     }
 
+    pub(crate) fn now(&self) -> UnixMillis {
+        self.deps.clock.now()
+    }
+
     /// Publishes a state: the watch first (always current), then the event, then health.
     pub(crate) fn set_state(&self, state: ConnectionState) {
-        let at_ms = self.now_ms();
+        let at_ms = self.now();
         tracing::info!(state = state.name(), "connection state");
         if let Ok(mut h) = self.health.lock() {
             h.state = state.name().to_owned();
@@ -226,8 +233,8 @@ impl Supervisor {
                         );
                         self.set_state(ConnectionState::Backoff {
                             attempt,
-                            until_ms: self.now_ms().saturating_add(delay_ms),
-                            cause: verdict.cause.key().to_owned(),
+                            until_ms: self.now().saturating_add(delay),
+                            cause: verdict.cause,
                         });
                         self.wait_backoff(delay).await
                     }
@@ -235,7 +242,9 @@ impl Supervisor {
                         // The classifier said "back off" but the policy has no attempt left:
                         // this close is where Herald stops, and its row says so.
                         let stop = Verdict {
-                            decision: Decision::Stop(EndState::RetriesExhausted),
+                            decision: Decision::Stop {
+                                end: EndState::RetriesExhausted,
+                            },
                             ..verdict
                         };
                         self.record(&stop, attempts, None, online_ms);
@@ -244,7 +253,7 @@ impl Supervisor {
                     }
                 }
             }
-            Decision::Stop(end) => {
+            Decision::Stop { end } => {
                 self.record(&verdict, 0, None, online_ms);
                 self.stop_in(end, &verdict, archive);
                 if self.shutting_down {
@@ -256,9 +265,9 @@ impl Supervisor {
     }
 
     fn record(&self, verdict: &Verdict, attempt: u32, delay_ms: Option<u64>, online_ms: u64) {
-        let d = Disconnect::from_verdict(verdict, self.now_ms(), attempt, delay_ms, online_ms);
+        let d = Disconnect::from_verdict(verdict, self.now(), attempt, delay_ms, online_ms);
         self.update_health(|h| {
-            h.last_cause = Some(d.cause.clone());
+            h.last_cause = Some(d.cause);
             h.last_code = d.code;
             h.last_advice = Some(d.advice.clone());
             h.attempt = self.retry.failures;
@@ -270,7 +279,7 @@ impl Supervisor {
         let state = match end {
             EndState::LoggedOut => {
                 self.emit(EngineEvent::LoggedOut {
-                    cause: verdict.cause.key().to_owned(),
+                    cause: verdict.cause,
                     archive: archive.clone(),
                 });
                 self.update_health(|h| h.jid = None);
@@ -280,7 +289,7 @@ impl Supervisor {
             EndState::TempBanned { expire_secs } => ConnectionState::Paused {
                 reason: PausedReason::TempBanned {
                     until_ms: expire_secs
-                        .map(|s| self.now_ms().saturating_add(s.saturating_mul(1000))),
+                        .map(|s| self.now().saturating_add(Duration::from_secs(s))),
                 },
             },
             EndState::ClientOutdated => ConnectionState::Paused {
@@ -365,7 +374,7 @@ impl Supervisor {
             Some(Command::Logout { reply }) => {
                 let archive = self.archive("user_logout");
                 self.emit(EngineEvent::LoggedOut {
-                    cause: "user_logout".into(),
+                    cause: Cause::UserLogout,
                     archive: archive.clone(),
                 });
                 self.update_health(|h| h.jid = None);

@@ -67,7 +67,7 @@ async fn qr_codes_rotate_then_expire_without_counting_an_attempt() {
         ]
     );
     let d = h.wait_disconnect().await;
-    assert_eq!(d.cause, "qr_expired");
+    assert_eq!(d.cause.key(), "qr_expired");
     assert_eq!(d.decision, DecisionKind::Stop);
     assert_eq!(d.delay_ms, None);
     h.wait_state("qr_expired").await;

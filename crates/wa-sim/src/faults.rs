@@ -251,7 +251,7 @@ mod tests {
         use wa_core::disconnect::parse::failure;
         let f = failure(&"402".parse::<FailureSpec>().unwrap().node("sim")).unwrap();
         assert_eq!(
-            (f.reason, f.ban_code, f.expire_secs),
+            (f.reason.code(), f.ban_code, f.expire_secs),
             (402, Some(101), Some(3600))
         );
         assert_eq!(f.location.as_deref(), Some("sim"));

@@ -24,7 +24,7 @@ async fn failure_for(
         .await;
     let nodes = client.until_closed().await;
     assert_eq!(nodes.len(), 1, "{nodes:?}");
-    failure(&nodes[0]).expect("a <failure>").reason
+    failure(&nodes[0]).expect("a <failure>").reason.code()
 }
 
 #[tokio::test(start_paused = true)]

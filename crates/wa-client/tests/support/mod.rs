@@ -173,7 +173,7 @@ impl Harness {
         self.wait_for("paired", |e| matches!(e, EngineEvent::Paired { .. }))
             .await;
         let d = self.wait_disconnect().await;
-        assert_eq!(d.cause, "restart_required");
+        assert_eq!(d.cause.key(), "restart_required");
         self.wait_state("online").await;
     }
 

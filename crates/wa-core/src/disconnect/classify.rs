@@ -1,6 +1,6 @@
 //! The one decision about every close (protocol.md §8, "our policy" columns).
 
-use super::{Cause, CloseReason, Decision, EndState, Failure, StreamError, Verdict};
+use super::{Cause, CloseReason, Decision, EndState, Failure, FailureReason, StreamError, Verdict};
 
 /// Penalty after a rate limit: the next dial waits at least this long whatever the attempt.
 const RATE_LIMIT_FLOOR_SECS: u32 = 60;
@@ -33,12 +33,12 @@ pub fn classify(reason: &CloseReason, ctx: ClassifyContext) -> Verdict {
             "WhatsApp did not answer in time; Herald retries shortly.",
         ),
         CloseReason::Handshake { detail } => backoff(
-            Cause::Handshake,
+            Cause::HandshakeFailed,
             None,
             &format!("The secure handshake with WhatsApp failed ({detail}); Herald retries."),
         ),
         CloseReason::Certificate { detail } => stop(
-            Cause::Certificate,
+            Cause::CertificateRejected,
             None,
             EndState::NeedsAttention,
             true,
@@ -53,7 +53,7 @@ pub fn classify(reason: &CloseReason, ctx: ClassifyContext) -> Verdict {
             &format!("Herald received data it could not read ({detail}) and reconnects."),
         ),
         CloseReason::KeepAliveTimeout => backoff(
-            Cause::KeepAliveTimeout,
+            Cause::KeepaliveTimeout,
             None,
             "WhatsApp stopped answering keepalive pings; Herald reconnects.",
         ),
@@ -63,7 +63,7 @@ pub fn classify(reason: &CloseReason, ctx: ClassifyContext) -> Verdict {
             "The connection went silent; Herald reconnects.",
         ),
         CloseReason::QrExhausted => stop(
-            Cause::QrExhausted,
+            Cause::QrExpired,
             None,
             EndState::QrExpired,
             false,
@@ -139,7 +139,7 @@ fn stream_error(e: &StreamError) -> Verdict {
             )
         },
         StreamError::XmlNotWellFormed => backoff(
-            Cause::BadStanza,
+            Cause::XmlNotWellFormed,
             None,
             "WhatsApp could not read something Herald sent; Herald reconnects (please report \
              this, it is a bug).",
@@ -163,14 +163,15 @@ fn stream_error(e: &StreamError) -> Verdict {
 }
 
 fn failure(f: &Failure, ctx: ClassifyContext) -> Verdict {
-    let code = Some(f.reason);
+    use FailureReason as R;
+    let code = Some(f.reason.code());
     match f.reason {
-        401 => logged_out(
+        R::LoggedOut => logged_out(
             Cause::LoggedOut,
             code,
             "WhatsApp no longer accepts this link (logged out); scan a new QR code.",
         ),
-        402 => stop(
+        R::TempBanned => stop(
             Cause::TempBanned,
             code,
             EndState::TempBanned {
@@ -179,13 +180,13 @@ fn failure(f: &Failure, ctx: ClassifyContext) -> Verdict {
             true,
             &ban_advice(f),
         ),
-        403 => logged_out(
+        R::MainDeviceGone => logged_out(
             Cause::MainDeviceGone,
             code,
             "Your WhatsApp account is locked on the phone; open WhatsApp on the phone, then \
              link Herald again.",
         ),
-        405 if !ctx.version_refreshed => Verdict {
+        R::ClientOutdated if !ctx.version_refreshed => Verdict {
             cause: Cause::ClientOutdated,
             code,
             decision: Decision::ReconnectNow,
@@ -196,7 +197,7 @@ fn failure(f: &Failure, ctx: ClassifyContext) -> Verdict {
                      will retry."
                 .into(),
         },
-        405 => stop(
+        R::ClientOutdated => stop(
             Cause::ClientOutdated,
             code,
             EndState::ClientOutdated,
@@ -204,55 +205,55 @@ fn failure(f: &Failure, ctx: ClassifyContext) -> Verdict {
             "WhatsApp still rejects this app version after a refresh; set the current \
              WhatsApp Web version in Settings or update Herald.",
         ),
-        406 => logged_out(
+        R::Banned => logged_out(
             Cause::Banned,
             code,
             "WhatsApp logged this link out (the account may be banned); check WhatsApp on \
              your phone.",
         ),
-        409 => needs_attention(
+        R::BadUserAgent => needs_attention(
             Cause::BadUserAgent,
             code,
             "WhatsApp rejected how Herald identifies itself; check the platform settings or \
              update Herald.",
         ),
-        415 => needs_attention(
+        R::NotFound => needs_attention(
             Cause::NotFound,
             code,
             "WhatsApp refused the login (not found); update Herald.",
         ),
-        418 => needs_attention(
+        R::ClientUnknown => needs_attention(
             Cause::ClientUnknown,
             code,
             "WhatsApp does not recognise this client; update Herald.",
         ),
-        501 => needs_attention(
+        R::Experimental => needs_attention(
             Cause::Experimental,
             code,
             "WhatsApp refused the login (experimental); update Herald.",
         ),
-        500 => backoff(
+        R::ServerError => backoff(
             Cause::ServerError,
             code,
             "WhatsApp had an internal error; Herald retries shortly.",
         ),
-        503 => backoff(
+        R::ServiceUnavailable => backoff(
             Cause::ServiceUnavailable,
             code,
             "WhatsApp is unavailable right now; Herald retries shortly.",
         ),
-        400 => needs_attention(
+        R::BadRequest => needs_attention(
             Cause::BadRequest,
             code,
             "WhatsApp rejected the login request; update Herald.",
         ),
-        _ => needs_attention(
+        R::Unknown(number) => needs_attention(
             Cause::UnknownFailure,
             code,
             &format!(
                 "WhatsApp refused the login with an unknown reason ({}); Herald stops until \
                  you retry.",
-                f.reason
+                number
             ),
         ),
     }
@@ -291,7 +292,7 @@ fn stop(cause: Cause, code: Option<u16>, end: EndState, notify: bool, advice: &s
     Verdict {
         cause,
         code,
-        decision: Decision::Stop(end),
+        decision: Decision::Stop { end },
         refresh_version: false,
         archive_session: false,
         notify,

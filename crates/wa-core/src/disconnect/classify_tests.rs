@@ -1,13 +1,15 @@
 //! One row per way a connection ends (protocol.md §8), checked against the policy column.
 
 use super::*;
-use crate::disconnect::{Cause, CloseReason, Decision, EndState, Failure, StreamError};
+use crate::disconnect::{
+    Cause, CloseReason, Decision, EndState, Failure, FailureReason, StreamError,
+};
 
 const BACKOFF: Decision = Decision::Backoff { at_least_secs: 0 };
 
 fn fail(reason: u16) -> CloseReason {
     CloseReason::Failure(Failure {
-        reason,
+        reason: FailureReason::from_code(reason),
         ban_code: None,
         expire_secs: None,
         location: Some("frc".into()),
@@ -24,7 +26,7 @@ fn se(e: StreamError) -> CloseReason {
 fn every_close_has_its_policy() {
     use Cause as C;
     use EndState as E;
-    let stop = Decision::Stop;
+    let stop = |end| Decision::Stop { end };
     // (reason, cause, code, decision, archive, notify)
     let table: Vec<(CloseReason, Cause, Option<u16>, Decision, bool, bool)> = vec![
         (se(StreamError::RestartRequired), C::RestartRequired, Some(515), Decision::ReconnectNow, false, false),
@@ -34,7 +36,7 @@ fn every_close_has_its_policy() {
         (se(StreamError::Replaced { code: Some(409) }), C::Replaced, Some(409), stop(E::Replaced), false, true),
         (se(StreamError::ServiceUnavailable), C::ServerRestarting, Some(503), BACKOFF, false, false),
         (se(StreamError::RateLimited), C::RateLimited, Some(429), Decision::Backoff { at_least_secs: 60 }, false, false),
-        (se(StreamError::XmlNotWellFormed), C::BadStanza, None, BACKOFF, false, false),
+        (se(StreamError::XmlNotWellFormed), C::XmlNotWellFormed, None, BACKOFF, false, false),
         (se(StreamError::AckOwed { id: None, class: Some("receipt".into()) }), C::AckOwed, None, BACKOFF, false, false),
         (se(StreamError::Other { code: Some(999), text: "x".into() }), C::StreamError, Some(999), BACKOFF, false, false),
         (fail(400), C::BadRequest, Some(400), stop(E::NeedsAttention), false, true),
@@ -53,12 +55,12 @@ fn every_close_has_its_policy() {
         (CloseReason::ServerClosed, C::ServerClosed, None, BACKOFF, false, false),
         (CloseReason::Network { detail: "reset".into() }, C::Network, None, BACKOFF, false, false),
         (CloseReason::ConnectTimeout, C::ConnectTimeout, None, BACKOFF, false, false),
-        (CloseReason::Handshake { detail: "bad hello".into() }, C::Handshake, None, BACKOFF, false, false),
-        (CloseReason::Certificate { detail: "wrong root".into() }, C::Certificate, None, stop(E::NeedsAttention), false, true),
+        (CloseReason::Handshake { detail: "bad hello".into() }, C::HandshakeFailed, None, BACKOFF, false, false),
+        (CloseReason::Certificate { detail: "wrong root".into() }, C::CertificateRejected, None, stop(E::NeedsAttention), false, true),
         (CloseReason::FrameCorrupt { detail: "tag".into() }, C::FrameCorrupt, None, BACKOFF, false, false),
-        (CloseReason::KeepAliveTimeout, C::KeepAliveTimeout, None, BACKOFF, false, false),
+        (CloseReason::KeepAliveTimeout, C::KeepaliveTimeout, None, BACKOFF, false, false),
         (CloseReason::DeadSocket, C::DeadSocket, None, BACKOFF, false, false),
-        (CloseReason::QrExhausted, C::QrExhausted, None, stop(E::QrExpired), false, false),
+        (CloseReason::QrExhausted, C::QrExpired, None, stop(E::QrExpired), false, false),
         (CloseReason::LocalShutdown, C::Shutdown, None, stop(E::Closed), false, false),
         (CloseReason::LocalLogout, C::UserLogout, None, stop(E::LoggedOut), true, false),
         (CloseReason::LocalRestart, C::UserRestart, None, Decision::ReconnectNow, false, false),
@@ -96,7 +98,12 @@ fn client_outdated_refreshes_once_then_stops() {
         },
     );
     assert!(!second.refresh_version);
-    assert_eq!(second.decision, Decision::Stop(EndState::ClientOutdated));
+    assert_eq!(
+        second.decision,
+        Decision::Stop {
+            end: EndState::ClientOutdated
+        }
+    );
     assert!(second.notify);
 }
 
@@ -115,7 +122,7 @@ fn replaced_says_who_took_over() {
 fn a_ban_carries_its_reason_and_expiry() {
     let v = classify(
         &CloseReason::Failure(Failure {
-            reason: 402,
+            reason: FailureReason::TempBanned,
             ban_code: Some(104),
             expire_secs: Some(7200),
             location: None,
@@ -125,9 +132,11 @@ fn a_ban_carries_its_reason_and_expiry() {
     );
     assert_eq!(
         v.decision,
-        Decision::Stop(EndState::TempBanned {
-            expire_secs: Some(7200)
-        })
+        Decision::Stop {
+            end: EndState::TempBanned {
+                expire_secs: Some(7200)
+            }
+        }
     );
     assert_eq!(
         v.advice,
@@ -141,15 +150,65 @@ fn a_ban_carries_its_reason_and_expiry() {
 fn keys_are_unique() {
     let all = [
         Cause::RestartRequired, Cause::DeviceRemoved, Cause::Replaced, Cause::ServerRestarting,
-        Cause::RateLimited, Cause::BadStanza, Cause::AckOwed, Cause::StreamError,
+        Cause::RateLimited, Cause::XmlNotWellFormed, Cause::AckOwed, Cause::StreamError,
         Cause::BadRequest, Cause::LoggedOut, Cause::TempBanned, Cause::MainDeviceGone,
         Cause::ClientOutdated, Cause::Banned, Cause::BadUserAgent, Cause::NotFound,
         Cause::ClientUnknown, Cause::Experimental, Cause::ServerError, Cause::ServiceUnavailable,
         Cause::UnknownFailure, Cause::ServerClosed, Cause::Network, Cause::ConnectTimeout,
-        Cause::Handshake, Cause::Certificate, Cause::FrameCorrupt, Cause::KeepAliveTimeout,
-        Cause::DeadSocket, Cause::QrExhausted, Cause::Shutdown, Cause::UserLogout,
+        Cause::HandshakeFailed, Cause::CertificateRejected, Cause::FrameCorrupt, Cause::KeepaliveTimeout,
+        Cause::DeadSocket, Cause::QrExpired, Cause::Shutdown, Cause::UserLogout,
+        Cause::UserRestart,
     ];
     let keys: std::collections::HashSet<_> = all.iter().map(|c| c.key()).collect();
     assert_eq!(keys.len(), all.len());
     assert!(all.iter().all(|c| !c.title().is_empty()));
+    #[cfg(feature = "serde")]
+    for c in all {
+        // The stored key and the JSON form are one name.
+        assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!(c.key()));
+        assert_eq!(serde_json::from_value::<Cause>(serde_json::json!(c.key())).unwrap(), c);
+    }
+}
+
+#[test]
+fn every_failure_number_round_trips() {
+    for code in 0..=u16::MAX {
+        assert_eq!(FailureReason::from_code(code).code(), code);
+    }
+    assert_eq!(FailureReason::from_code(401), FailureReason::LoggedOut);
+    assert_eq!(FailureReason::from_code(499), FailureReason::Unknown(499));
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn decisions_and_end_states_serialize_with_snake_case_tags() {
+    use serde_json::json;
+    let cases = [
+        (Decision::ReconnectNow, json!({"kind": "reconnect_now"})),
+        (
+            Decision::Backoff { at_least_secs: 60 },
+            json!({"kind": "backoff", "atLeastSecs": 60}),
+        ),
+        (
+            Decision::Stop {
+                end: EndState::RetriesExhausted,
+            },
+            json!({"kind": "stop", "end": {"kind": "retries_exhausted"}}),
+        ),
+        (
+            Decision::Stop {
+                end: EndState::TempBanned {
+                    expire_secs: Some(9),
+                },
+            },
+            json!({"kind": "stop", "end": {"kind": "temp_banned", "expireSecs": 9}}),
+        ),
+    ];
+    for (decision, expected) in cases {
+        assert_eq!(serde_json::to_value(decision).unwrap(), expected);
+        assert_eq!(
+            serde_json::from_value::<Decision>(expected).unwrap(),
+            decision
+        );
+    }
 }

@@ -74,8 +74,8 @@ pub enum StreamError {
 /// A `<failure>` after the handshake (protocol.md §8.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    /// The `reason` attribute: an HTTP-like status.
-    pub reason: u16,
+    /// The `reason` attribute: an HTTP-like status, read once into the reasons we know.
+    pub reason: FailureReason,
     /// 402's ban `code` (101 too many non-contacts, 102 blocked by users, 103 too many groups,
     /// 104 same message to many, 106 broadcast list).
     pub ban_code: Option<u16>,
@@ -87,15 +87,91 @@ pub struct Failure {
     pub message: Option<String>,
 }
 
-/// The cause, as recorded in the history and shown to the user.
+/// The `reason` of a `<failure>` (protocol.md §8.1): the statuses the protocol names, and any
+/// other number as it came. Parsed once in [`parse::failure`]; the classifier matches on it
+/// without a wildcard over the known ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureReason {
+    /// 400: the login request was malformed.
+    BadRequest,
+    /// 401: the link is gone (logged out from the phone).
+    LoggedOut,
+    /// 402: temporarily banned.
+    TempBanned,
+    /// 403: the main device is gone or locked.
+    MainDeviceGone,
+    /// 405: this client version is refused.
+    ClientOutdated,
+    /// 406: banned (logged out for good).
+    Banned,
+    /// 409: the user agent was refused.
+    BadUserAgent,
+    /// 415: not found.
+    NotFound,
+    /// 418: the client is unknown to the server.
+    ClientUnknown,
+    /// 500: internal server error.
+    ServerError,
+    /// 501: experimental (refused).
+    Experimental,
+    /// 503: the service is unavailable.
+    ServiceUnavailable,
+    /// Any other number.
+    Unknown(u16),
+}
+
+impl FailureReason {
+    /// The reason for a wire number.
+    pub fn from_code(code: u16) -> Self {
+        match code {
+            400 => Self::BadRequest,
+            401 => Self::LoggedOut,
+            402 => Self::TempBanned,
+            403 => Self::MainDeviceGone,
+            405 => Self::ClientOutdated,
+            406 => Self::Banned,
+            409 => Self::BadUserAgent,
+            415 => Self::NotFound,
+            418 => Self::ClientUnknown,
+            500 => Self::ServerError,
+            501 => Self::Experimental,
+            503 => Self::ServiceUnavailable,
+            other => Self::Unknown(other),
+        }
+    }
+
+    /// The wire number.
+    pub fn code(self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::LoggedOut => 401,
+            Self::TempBanned => 402,
+            Self::MainDeviceGone => 403,
+            Self::ClientOutdated => 405,
+            Self::Banned => 406,
+            Self::BadUserAgent => 409,
+            Self::NotFound => 415,
+            Self::ClientUnknown => 418,
+            Self::ServerError => 500,
+            Self::Experimental => 501,
+            Self::ServiceUnavailable => 503,
+            Self::Unknown(code) => code,
+        }
+    }
+}
+
+/// The cause, as recorded in the history and shown to the user. Its serde form is its
+/// [`Cause::key`], the variant's name in snake_case (pinned by a test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Cause {
     RestartRequired,
     DeviceRemoved,
     Replaced,
     ServerRestarting,
     RateLimited,
-    BadStanza,
+    XmlNotWellFormed,
     AckOwed,
     StreamError,
     BadRequest,
@@ -114,12 +190,12 @@ pub enum Cause {
     ServerClosed,
     Network,
     ConnectTimeout,
-    Handshake,
-    Certificate,
+    HandshakeFailed,
+    CertificateRejected,
     FrameCorrupt,
-    KeepAliveTimeout,
+    KeepaliveTimeout,
     DeadSocket,
-    QrExhausted,
+    QrExpired,
     Shutdown,
     UserLogout,
     UserRestart,
@@ -134,7 +210,7 @@ impl Cause {
             Cause::Replaced => "replaced",
             Cause::ServerRestarting => "server_restarting",
             Cause::RateLimited => "rate_limited",
-            Cause::BadStanza => "xml_not_well_formed",
+            Cause::XmlNotWellFormed => "xml_not_well_formed",
             Cause::AckOwed => "ack_owed",
             Cause::StreamError => "stream_error",
             Cause::BadRequest => "bad_request",
@@ -153,12 +229,12 @@ impl Cause {
             Cause::ServerClosed => "server_closed",
             Cause::Network => "network",
             Cause::ConnectTimeout => "connect_timeout",
-            Cause::Handshake => "handshake_failed",
-            Cause::Certificate => "certificate_rejected",
+            Cause::HandshakeFailed => "handshake_failed",
+            Cause::CertificateRejected => "certificate_rejected",
             Cause::FrameCorrupt => "frame_corrupt",
-            Cause::KeepAliveTimeout => "keepalive_timeout",
+            Cause::KeepaliveTimeout => "keepalive_timeout",
             Cause::DeadSocket => "dead_socket",
-            Cause::QrExhausted => "qr_expired",
+            Cause::QrExpired => "qr_expired",
             Cause::Shutdown => "shutdown",
             Cause::UserLogout => "user_logout",
             Cause::UserRestart => "user_restart",
@@ -173,7 +249,7 @@ impl Cause {
             Cause::Replaced => "Taken over by another session",
             Cause::ServerRestarting => "WhatsApp server restarting",
             Cause::RateLimited => "Rate limited",
-            Cause::BadStanza => "WhatsApp could not read a message from Herald",
+            Cause::XmlNotWellFormed => "WhatsApp could not read a message from Herald",
             Cause::AckOwed => "Unacknowledged message",
             Cause::StreamError => "Stream error",
             Cause::BadRequest => "Rejected by WhatsApp",
@@ -192,12 +268,12 @@ impl Cause {
             Cause::ServerClosed => "Connection closed by the server",
             Cause::Network => "Network error",
             Cause::ConnectTimeout => "Connection timed out",
-            Cause::Handshake => "Secure handshake failed",
-            Cause::Certificate => "Server certificate rejected",
+            Cause::HandshakeFailed => "Secure handshake failed",
+            Cause::CertificateRejected => "Server certificate rejected",
             Cause::FrameCorrupt => "Corrupt data received",
-            Cause::KeepAliveTimeout => "No answer to keepalive pings",
+            Cause::KeepaliveTimeout => "No answer to keepalive pings",
             Cause::DeadSocket => "Connection went silent",
-            Cause::QrExhausted => "QR code expired",
+            Cause::QrExpired => "QR code expired",
             Cause::Shutdown => "Closed by Herald",
             Cause::UserLogout => "Unlinked in Herald",
             Cause::UserRestart => "Reconnect requested",
@@ -205,8 +281,18 @@ impl Cause {
     }
 }
 
-/// What to do after a close.
+/// What to do after a close. Serialized as `{"kind":"reconnect_now"}`,
+/// `{"kind":"backoff","atLeastSecs":60}` or `{"kind":"stop","end":{"kind":"replaced"}}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        tag = "kind",
+        rename_all = "snake_case",
+        rename_all_fields = "camelCase"
+    )
+)]
 pub enum Decision {
     /// Dial again at once, without counting an attempt (515, a fresh version after 405).
     ReconnectNow,
@@ -214,7 +300,10 @@ pub enum Decision {
     /// `at_least_secs` (a deliberate penalty, e.g. after being rate limited).
     Backoff { at_least_secs: u32 },
     /// Do not reconnect on our own; stay in this end state until the user acts.
-    Stop(EndState),
+    Stop {
+        /// Where it rests.
+        end: EndState,
+    },
 }
 
 impl Decision {
@@ -223,7 +312,7 @@ impl Decision {
         match self {
             Decision::ReconnectNow => "reconnect_now".into(),
             Decision::Backoff { .. } => "backoff".into(),
-            Decision::Stop(end) => format!("stop:{}", end.key()),
+            Decision::Stop { end } => format!("stop:{}", end.key()),
         }
     }
 }
@@ -244,14 +333,18 @@ impl EndState {
     }
 }
 
-/// Where a connection rests when it will not reconnect by itself.
+/// Where a connection rests when it will not reconnect by itself. Serialized as
+/// `{"kind": <key>, …}` (`{"kind":"temp_banned","expire_secs":60}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
 pub enum EndState {
     /// The link is gone: credentials are archived and a new pairing is needed.
     LoggedOut,
     /// Another client has the session; reconnecting would start a fight over it.
     Replaced,
     /// Banned until `expire_secs` from now (when the server said).
+    #[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
     TempBanned { expire_secs: Option<u64> },
     /// The server refuses this app version even after a refresh.
     ClientOutdated,

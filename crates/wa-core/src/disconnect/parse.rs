@@ -1,6 +1,6 @@
 //! Reading `<stream:error>` and `<failure>` stanzas into typed close reasons.
 
-use super::{Failure, StreamError};
+use super::{Failure, FailureReason, StreamError};
 use crate::binary::Node;
 
 /// Why a node could not be read as a stream error or failure.
@@ -68,7 +68,7 @@ pub fn failure(node: &Node) -> Result<Failure, ParseError> {
         .and_then(|r| r.parse::<u16>().ok())
         .ok_or(ParseError::MissingReason)?;
     Ok(Failure {
-        reason,
+        reason: FailureReason::from_code(reason),
         ban_code: node.attr_str("code").and_then(|c| c.parse().ok()),
         expire_secs: node.attr_str("expire").and_then(|e| e.parse().ok()),
         location: node.attr_str("location").map(str::to_owned),
@@ -166,7 +166,7 @@ mod tests {
             ],
         ))
         .unwrap();
-        assert_eq!(f.reason, 402);
+        assert_eq!(f.reason, FailureReason::TempBanned);
         assert_eq!(f.ban_code, Some(104));
         assert_eq!(f.expire_secs, Some(7200));
         assert_eq!(f.location.as_deref(), Some("frc"));
