@@ -11,6 +11,7 @@
 
 mod credentials;
 mod peek;
+mod signal;
 
 use std::path::{Path, PathBuf};
 
@@ -19,13 +20,17 @@ use wa_core::payload::AppVersion;
 
 pub use credentials::{Account, Credentials, SignedPreKey};
 pub use peek::{peek, SessionSummary};
+pub use signal::{IdentityChange, PairwiseKind, Received, SignalStoreError, SignalTx};
 
 /// The database file's name in the data folder.
 pub const DB_FILE: &str = "session.db";
 /// Folder (inside the data folder) of archived sessions.
 pub const ARCHIVE_DIR: &str = "archive";
 
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("migrations/0001_session.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("migrations/0001_session.sql")),
+    (2, include_str!("migrations/0002_signal.sql")),
+];
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +134,9 @@ impl Store {
         for (number, sql) in MIGRATIONS.iter().filter(|(n, _)| *n > current) {
             let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
+            if *number == 2 {
+                signal::copy_legacy_keys(&tx)?;
+            }
             tx.pragma_update(None, "user_version", number)?;
             tx.commit()?;
         }
@@ -150,6 +158,9 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM device", [])?;
         credentials::insert(&tx, creds)?;
+        // New keys, new device: Signal state made for the old identity is void.
+        signal::clear(&tx)?;
+        signal::put_signed_prekey(&tx, &creds.signed_prekey, creds.created_at_ms)?;
         tx.commit()?;
         Ok(())
     }
@@ -215,7 +226,7 @@ impl Store {
             params![now_ms as i64, reason, jid, path_text],
         )?;
         tx.execute("DELETE FROM device", [])?;
-        tx.execute("DELETE FROM prekeys", [])?;
+        signal::clear(&tx)?;
         tx.commit()?;
         Ok(Some(path))
     }
@@ -242,51 +253,19 @@ impl Store {
         &mut self,
         count: u32,
         now_ms: u64,
-        mut make: impl FnMut() -> [u8; 32],
+        make: impl FnMut() -> [u8; 32],
     ) -> Result<Vec<(u32, [u8; 32])>, StoreError> {
-        let tx = self.conn.transaction()?;
-        let next: u32 = tx
-            .query_row(
-                "SELECT value FROM counters WHERE name = 'next_prekey_id'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(1);
-        let mut out = Vec::with_capacity(count as usize);
-        let mut id = next;
-        for _ in 0..count {
-            let private = make();
-            tx.execute(
-                "INSERT OR REPLACE INTO prekeys (id, private, uploaded, created_at_ms) VALUES (?1, ?2, 0, ?3)",
-                params![id, &private[..], now_ms as i64],
-            )?;
-            out.push((id, private));
-            id = if id >= 0x00ff_ffff { 1 } else { id + 1 };
-        }
-        tx.execute(
-            "INSERT OR REPLACE INTO counters (name, value) VALUES ('next_prekey_id', ?1)",
-            params![id],
-        )?;
-        tx.commit()?;
-        Ok(out)
+        signal::add_prekeys(&mut self.conn, count, now_ms, make)
     }
 
     /// Marks prekeys as accepted by the server.
     pub fn mark_prekeys_uploaded(&mut self, ids: &[u32]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        for id in ids {
-            tx.execute("UPDATE prekeys SET uploaded = 1 WHERE id = ?1", params![id])?;
-        }
-        tx.commit()?;
-        Ok(())
+        signal::mark_prekeys_uploaded(&mut self.conn, ids)
     }
 
-    /// How many prekeys are stored (uploaded or not).
+    /// How many one-time prekeys are stored and not yet used (uploaded or not).
     pub fn prekey_count(&self) -> Result<u32, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM prekeys", [], |r| r.get(0))?)
+        signal::prekey_count(&self.conn)
     }
 
     /// The cached WhatsApp Web version and when it was fetched.
@@ -331,6 +310,8 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+mod signal_tests;
 #[cfg(test)]
 mod tests;
 

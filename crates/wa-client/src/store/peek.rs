@@ -53,7 +53,12 @@ pub fn peek(dir: &Path) -> Result<Option<SessionSummary>, StoreError> {
         Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))?.max(0) as u64)
     };
     let base = SessionSummary {
-        prekeys: count("SELECT COUNT(*) FROM prekeys")?,
+        // Migration 2 moved the one-time prekeys to `signal_prekeys`.
+        prekeys: if version >= 2 {
+            count("SELECT COUNT(*) FROM signal_prekeys WHERE consumed_at_ms IS NULL")?
+        } else {
+            count("SELECT COUNT(*) FROM prekeys")?
+        },
         archived_sessions: count("SELECT COUNT(*) FROM archives")?,
         ..SessionSummary::default()
     };
