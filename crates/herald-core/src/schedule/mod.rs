@@ -13,6 +13,7 @@ pub mod runner;
 pub mod sender;
 pub mod store;
 pub mod timing;
+pub mod words;
 
 #[cfg(test)]
 mod planner_tests;
