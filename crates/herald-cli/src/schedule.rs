@@ -55,6 +55,9 @@ pub enum ScheduleCommand {
         /// How many.
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
         next: u16,
+        /// Accepted like every `schedule` command's; a preview reads and writes nothing.
+        #[command(flatten)]
+        data: DataDirArg,
         #[arg(long)]
         json: bool,
     },
@@ -176,7 +179,9 @@ pub fn run(command: ScheduleCommand) -> Result<(), CliError> {
             out.push_str(&occurrences_text(&new.timing, &next));
             emit(&out)
         }
-        ScheduleCommand::Preview { timing, next, json } => {
+        ScheduleCommand::Preview {
+            timing, next, json, ..
+        } => {
             let timing = timing.build(now)?;
             let occ = planner::preview(&timing, now, usize::from(next));
             if json {
