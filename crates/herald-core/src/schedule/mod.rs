@@ -17,3 +17,5 @@ pub mod words;
 
 #[cfg(test)]
 mod planner_tests;
+#[cfg(test)]
+mod store_tests;
