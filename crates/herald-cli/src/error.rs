@@ -28,6 +28,8 @@ pub enum CliError {
     Offline(#[from] OfflineError),
     #[error("app database: {0}")]
     Db(#[from] herald_core::db::DbError),
+    #[error("schedules: {0}")]
+    Schedule(#[from] herald_core::schedule::store::StoreError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("cannot write the output: {0}")]

@@ -13,6 +13,7 @@ mod options;
 mod pair_code;
 mod printer;
 mod proto_json;
+mod schedule;
 mod status;
 mod stop;
 
@@ -88,6 +89,11 @@ enum Command {
         server: ServerArgs,
         #[arg(long)]
         json: bool,
+    },
+    /// Scheduled messages: add, preview, list, pause, resume, cancel, history.
+    Schedule {
+        #[command(subcommand)]
+        action: schedule::ScheduleCommand,
     },
     /// Protocol debugging tools.
     Debug {
@@ -187,6 +193,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Logout { data, server, json } => {
             logout::run(options::service_options(&data, &server)?, json)
         }
+        Command::Schedule { action } => schedule::run(action),
         Command::Debug {
             tool: DebugTool::Node { action },
         } => match action {

@@ -13,6 +13,9 @@ pub mod runner;
 pub mod sender;
 pub mod store;
 pub mod timing;
+pub mod words;
 
 #[cfg(test)]
 mod planner_tests;
+#[cfg(test)]
+mod store_tests;

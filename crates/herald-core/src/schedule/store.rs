@@ -87,7 +87,7 @@ pub enum StoreError {
     NothingAhead,
     #[error("no schedule {0}")]
     NotFound(ScheduleId),
-    #[error("schedule {id} is {status:?}")]
+    #[error("schedule {id} is {}", status.as_str())]
     WrongStatus { id: ScheduleId, status: Status },
     #[error("stored schedule is unreadable: {0}")]
     Corrupt(String),
