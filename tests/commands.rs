@@ -1,5 +1,6 @@
 //! The shell's commands on Tauri's mock runtime: no webview, the real command handlers over a
 //! real service (an engine pointed at a port where nothing listens, a real database).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 

@@ -2,6 +2,7 @@
 //!
 //! Run by `cargo xtask test` on a private Xvfb display and D-Bus session bus, with
 //! `HERALD_TAURI_DRIVER` pointing at tauri-driver; ignored in a plain `cargo test`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -3,6 +3,7 @@
 //!
 //! Run by `cargo xtask test` on a private Xvfb display and session bus; ignored in a plain
 //! `cargo test`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! Desktop notifications reach a notification server on the session bus with the right app
 //! name, summary and body — asserted against a fake server on a private bus.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

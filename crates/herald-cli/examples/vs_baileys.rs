@@ -10,6 +10,7 @@
 //! ```
 //!
 //! Linux only (it reads `/proc`). The Baileys side is `conformance/bench-baileys-client.mjs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::error::Error;
 use std::io::{BufRead, BufReader};

@@ -1,6 +1,7 @@
 //! `herald-cli` as a process against a real simulator on 127.0.0.1: pairing, restarts, the
 //! session lock, signals, status and history after a disconnect, pairing by phone number, and
 //! logout.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

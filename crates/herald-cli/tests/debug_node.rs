@@ -1,4 +1,5 @@
 //! `herald-cli debug node decode|encode` as a process: stdin lines in, stdout lines out.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -168,9 +168,14 @@ pub fn present(state: &ConnectionState, ctx: &Context) -> ConnectionView {
             )
         }
         ConnectionState::Paused { reason } => match reason {
-            PausedReason::NeedsAttention => (
+            PausedReason::RetriesExhausted { .. } => (
                 "Paused",
                 advice("Herald stopped retrying; press Reconnect now when your network is back."),
+                Tone::Bad,
+            ),
+            PausedReason::NeedsAttention => (
+                "Paused",
+                advice("Retrying cannot fix this; press Reconnect now once it is fixed."),
                 Tone::Bad,
             ),
             PausedReason::ClientOutdated => (
@@ -306,6 +311,15 @@ mod tests {
             (
                 ConnectionState::Paused {
                     reason: PausedReason::NeedsAttention,
+                },
+                linked(),
+                "paused",
+                "Paused",
+                Tone::Bad,
+            ),
+            (
+                ConnectionState::Paused {
+                    reason: PausedReason::RetriesExhausted { attempts: 10 },
                 },
                 linked(),
                 "paused",

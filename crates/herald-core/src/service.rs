@@ -122,7 +122,6 @@ struct Shared {
     /// The last presented view; its QR drawing is reused while the QR text is the same.
     view: Option<ConnectionView>,
     alerts: AlertPolicy,
-    last_backoff: bool,
 }
 
 /// Capacity of the service event stream; a lagging subscriber re-reads the current view.
@@ -466,14 +465,11 @@ fn handle(
                 s.ctx.last_advice = None;
             }
             if let ConnectionState::Paused {
-                reason: wa_client::PausedReason::NeedsAttention,
+                reason: wa_client::PausedReason::RetriesExhausted { attempts },
             } = state
             {
-                if s.last_backoff {
-                    let attempts = engine.health().attempt;
-                    if let Some(alert) = s.alerts.on_paused(attempts) {
-                        let _ = events.send(ServiceEvent::Alert(alert.into()));
-                    }
+                if let Some(alert) = s.alerts.on_paused(*attempts) {
+                    let _ = events.send(ServiceEvent::Alert(alert.into()));
                 }
             }
             if matches!(state, ConnectionState::LoggedOut) {
@@ -514,7 +510,6 @@ fn handle(
             }
             let mut s = lock(shared);
             s.ctx.last_advice = Some(d.advice.clone());
-            s.last_backoff = matches!(d.decision, wa_client::DecisionKind::Backoff);
             if let Some(alert) = s.alerts.on_disconnect(d) {
                 let _ = events.send(ServiceEvent::Alert(alert.into()));
             }

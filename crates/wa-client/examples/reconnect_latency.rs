@@ -7,6 +7,7 @@
 //! effect: that the `Origin` header and binary-only messages are accepted by the simulator.
 //!
 //! `cargo run --release -p wa-client --example reconnect_latency -- [N]`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

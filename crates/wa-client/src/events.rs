@@ -69,8 +69,10 @@ impl ConnectionState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PausedReason {
-    /// Too many failed attempts in a row, or a failure only the user can fix.
+    /// A failure only the user can fix.
     NeedsAttention,
+    /// Every one of the retry policy's `attempts` failed; waiting for "Reconnect now".
+    RetriesExhausted { attempts: u32 },
     /// WhatsApp rejects our version even after a refresh.
     ClientOutdated,
     /// Temporarily banned until `until_ms` (when the server said).

@@ -128,7 +128,7 @@ pub enum CommandError {
     AlreadyPaired,
     /// The phone number is not valid.
     #[error("invalid phone number: {0}")]
-    InvalidPhone(String),
+    InvalidPhone(#[source] wa_core::pair::code::PhoneNumberError),
     /// The server refused or the connection failed while doing it.
     #[error("{0}")]
     Failed(String),
@@ -238,14 +238,14 @@ impl EngineHandle {
     }
 
     /// Links by phone number instead of QR: returns the code to type on the phone
-    /// (`XXXX-XXXX`). `phone` is the full international number, `+` optional.
+    /// (`XXXX-XXXX`). `phone` is the full international number as a person types it: `+`,
+    /// spaces, dashes, dots and parentheses are fine (`+1 555 123-4567`).
     pub async fn pair_with_phone(&self, phone: &str) -> Result<String, CommandError> {
+        // Read here, once, so the engine gets the same number whatever state it is in.
+        let phone = pairing::normalize_phone(phone)?;
         let (reply, rx) = oneshot::channel();
         self.commands
-            .send(Command::PairWithPhone {
-                phone: phone.to_owned(),
-                reply,
-            })
+            .send(Command::PairWithPhone { phone, reply })
             .await
             .map_err(|_| CommandError::Stopped)?;
         rx.await.map_err(|_| CommandError::Stopped)?

@@ -56,7 +56,7 @@ pub fn normalize_phone(input: &str) -> Result<PhoneNumber, CommandError> {
         .chars()
         .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
         .collect();
-    PhoneNumber::parse(&digits).map_err(|e| CommandError::InvalidPhone(e.to_string()))
+    PhoneNumber::parse(&digits).map_err(CommandError::InvalidPhone)
 }
 
 /// A pairing code waiting for the phone.
@@ -264,19 +264,18 @@ impl Supervisor {
     pub(crate) async fn start_phone_pairing(
         &mut self,
         conn: &mut Conn,
-        phone: String,
+        phone: PhoneNumber,
         reply: oneshot::Sender<Result<String, CommandError>>,
     ) {
-        let result = self.request_pair_code(conn, &phone).await;
+        let result = self.request_pair_code(conn, phone).await;
         let _ = reply.send(result);
     }
 
     async fn request_pair_code(
         &mut self,
         conn: &mut Conn,
-        phone: &str,
+        number: PhoneNumber,
     ) -> Result<String, CommandError> {
-        let number = normalize_phone(phone)?;
         // PBKDF2 with 2^17 rounds: keep it off the async threads.
         let (linking, wrapped) = tokio::task::spawn_blocking(|| {
             CompanionLinking::start(&mut rand::rngs::OsRng, DEFAULT_PBKDF2_ITERATIONS)

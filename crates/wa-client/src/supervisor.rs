@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use wa_core::backoff::{Next, RetryState};
 use wa_core::disconnect::{classify, ClassifyContext, CloseReason, Decision, EndState, Verdict};
+use wa_core::pair::code::PhoneNumber;
 use wa_core::payload::AppVersion;
 
 use crate::config::EngineConfig;
@@ -26,7 +27,7 @@ pub(crate) enum Command {
     ReconnectNow,
     NewQr,
     PairWithPhone {
-        phone: String,
+        phone: PhoneNumber,
         reply: oneshot::Sender<Result<String, CommandError>>,
     },
     Logout {
@@ -62,7 +63,7 @@ pub(crate) struct Supervisor {
     pub(crate) version: Option<(AppVersion, VersionSource)>,
     pub(crate) refresh_version: bool,
     /// A phone number to link by code as soon as the server offers pairing.
-    pub(crate) pending_phone: Option<(String, oneshot::Sender<Result<String, CommandError>>)>,
+    pub(crate) pending_phone: Option<(PhoneNumber, oneshot::Sender<Result<String, CommandError>>)>,
     /// A logout to answer once the session is archived.
     pub(crate) pending_logout: Option<(bool, oneshot::Sender<Result<LogoutOutcome, CommandError>>)>,
     pub(crate) shutting_down: bool,
@@ -231,10 +232,14 @@ impl Supervisor {
                         self.wait_backoff(delay).await
                     }
                     Next::Pause { attempts } => {
-                        self.record(&verdict, attempts, None, online_ms);
-                        self.set_state(ConnectionState::Paused {
-                            reason: PausedReason::NeedsAttention,
-                        });
+                        // The classifier said "back off" but the policy has no attempt left:
+                        // this close is where Herald stops, and its row says so.
+                        let stop = Verdict {
+                            decision: Decision::Stop(EndState::RetriesExhausted),
+                            ..verdict
+                        };
+                        self.record(&stop, attempts, None, online_ms);
+                        self.stop_in(EndState::RetriesExhausted, &stop, archive);
                         self.wait_for_user().await
                     }
                 }
@@ -283,6 +288,11 @@ impl Supervisor {
             },
             EndState::NeedsAttention => ConnectionState::Paused {
                 reason: PausedReason::NeedsAttention,
+            },
+            EndState::RetriesExhausted => ConnectionState::Paused {
+                reason: PausedReason::RetriesExhausted {
+                    attempts: self.config.backoff.max_attempts,
+                },
             },
             EndState::QrExpired => ConnectionState::QrExpired,
             EndState::Closed => ConnectionState::Closed,
@@ -346,10 +356,6 @@ impl Supervisor {
             Some(Command::PairWithPhone { phone, reply }) => {
                 if self.has_account() {
                     let _ = reply.send(Err(CommandError::AlreadyPaired));
-                    return None;
-                }
-                if let Err(e) = wa_core::pair::code::PhoneNumber::parse(&phone) {
-                    let _ = reply.send(Err(CommandError::InvalidPhone(e.to_string())));
                     return None;
                 }
                 self.pending_phone = Some((phone, reply));

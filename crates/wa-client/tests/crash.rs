@@ -3,6 +3,7 @@
 //! The parent re-runs this test binary as a child that pairs, logs in and unlinks in a loop
 //! against an in-process simulator (every step writes credentials), kills it with SIGKILL at a
 //! random moment, and checks the store it left behind.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
 use std::process::{Command, Stdio};

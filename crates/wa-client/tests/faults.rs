@@ -1,4 +1,5 @@
 //! Every fault wa-sim can inject leads to the right state, decision, event and advice.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
 use std::time::Duration;
@@ -262,7 +263,7 @@ async fn ten_failed_attempts_pause_and_only_sixty_seconds_online_reset_the_count
     assert_eq!(
         h.wait_state("paused").await,
         ConnectionState::Paused {
-            reason: PausedReason::NeedsAttention
+            reason: PausedReason::RetriesExhausted { attempts: 10 }
         }
     );
     // The user retries: the count starts afresh.
@@ -286,6 +287,30 @@ async fn ten_failed_attempts_pause_and_only_sixty_seconds_online_reset_the_count
     assert_eq!(d.attempt, 1);
     assert!(d.online_for_ms >= 61_000);
     h.wait_state("online").await;
+    h.engine.shutdown().await;
+}
+
+/// The attempt after which Herald gives up is a stop, not a retry: its history row says so,
+/// and the paused state says why (retries exhausted, not something only the user can fix).
+#[tokio::test(start_paused = true)]
+async fn the_last_attempt_is_recorded_as_a_stop_with_retries_exhausted() {
+    let mut h = online().await;
+    h.sim.kick(KickKind::ServiceUnavailable, None);
+    let mut last = h.wait_disconnect().await;
+    for _ in 0..10 {
+        h.sim.fail_next_login(FailureSpec { reason: 503 });
+        last = h.wait_disconnect().await;
+    }
+    assert_eq!(last.decision, DecisionKind::Stop);
+    assert_eq!(last.stop_state.as_deref(), Some("retries_exhausted"));
+    assert_eq!(last.delay_ms, None);
+    assert_eq!(last.attempt, 10);
+    assert_eq!(
+        h.wait_state("paused").await,
+        ConnectionState::Paused {
+            reason: PausedReason::RetriesExhausted { attempts: 10 }
+        }
+    );
     h.engine.shutdown().await;
 }
 

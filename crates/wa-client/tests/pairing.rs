@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
 use support::*;
@@ -124,6 +125,42 @@ async fn pairing_by_phone_number() {
         h.engine.pair_with_phone("+15551234567").await,
         Err(wa_client::CommandError::AlreadyPaired)
     );
+    h.engine.shutdown().await;
+}
+
+/// The pairing screen's own placeholder, `+1 555 123 4567`, must work once the QR codes have
+/// expired too, not only while they are shown: the number is read the same way in every state.
+#[tokio::test(start_paused = true)]
+async fn a_spaced_phone_number_links_after_the_qr_codes_expired() {
+    let mut h = Harness::start("code-idle");
+    h.wait_state("qr_expired").await;
+    let phone = h.sim.phone_jid();
+    let digits = phone.split('@').next().unwrap().to_owned();
+    let spaced = format!("+{} {} {}", &digits[..1], &digits[1..4], &digits[4..]);
+    assert!(spaced.contains(' '));
+    let code = h.engine.pair_with_phone(&spaced).await.unwrap();
+    assert_eq!(code.len(), 9);
+    assert!(matches!(h.state(), ConnectionState::PairingCode { .. }));
+    h.sim.enter_pairing_code(&code).unwrap();
+    h.wait_state("online").await;
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_phone_number_that_is_not_one_is_refused_in_every_state() {
+    let mut h = Harness::start("code-bad");
+    h.wait_qr().await;
+    assert!(matches!(
+        h.engine.pair_with_phone("12ab").await,
+        Err(wa_client::CommandError::InvalidPhone(_))
+    ));
+    h.wait_state("qr_expired").await;
+    assert!(matches!(
+        h.engine.pair_with_phone("12ab").await,
+        Err(wa_client::CommandError::InvalidPhone(_))
+    ));
+    // Refused before anything was dialled: still waiting for the user.
+    assert_eq!(h.state(), ConnectionState::QrExpired);
     h.engine.shutdown().await;
 }
 

@@ -1,4 +1,5 @@
 //! Soak: 1,000 forced reconnects; memory growth stays under 1 MB and the task count is flat.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
 use support::*;

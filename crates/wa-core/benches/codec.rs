@@ -7,6 +7,7 @@
 //! busy machine. `conformance/bench-codec.mjs` reports CPU time too.
 //!
 //! `cargo bench -p wa-core --bench codec -- --warm-up-time 1 --measurement-time 3`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/corpus.rs"]
 mod corpus;

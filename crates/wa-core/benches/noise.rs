@@ -1,5 +1,6 @@
 //! Transport frames (AES-256-GCM + 3-byte framing, both directions of the work) and one full
 //! handshake including certificate verification. Compare with `conformance/bench-noise.mjs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! conformance/gen-payload-vectors.mjs): our validator accepts Baileys' payloads with the same
 //! values, our companion accepts a phone identity built with Baileys' primitives, and our phone
 //! accepts Baileys' pair-device-sign.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use prost::Message as _;
 use rand::rngs::StdRng;

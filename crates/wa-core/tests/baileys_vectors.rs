@@ -1,5 +1,6 @@
 //! Our codec against nodes encoded and decoded by Baileys (`tests/vectors/baileys-nodes.json`,
 //! made by `conformance/gen-baileys-vectors.mjs`), without needing Node.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;

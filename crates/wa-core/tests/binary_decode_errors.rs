@@ -1,5 +1,6 @@
 //! The decoder's refusals: each malformed body gives the typed error, at the right offset,
 //! without allocating for lengths the input cannot hold.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use wa_core::binary::{self, Content, DecodeError, DecodeLimits, Jid, Server};
 

@@ -1,5 +1,6 @@
 //! Property tests: any tree we can build survives encode → decode, and no input makes the
 //! decoder panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
 use wa_core::binary::{self, Attr, AttrValue, Content, Jid, Node, Server};

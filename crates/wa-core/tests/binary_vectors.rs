@@ -1,5 +1,6 @@
 //! The worked examples of protocol.md §4.5 (`tests/vectors/binary-nodes.json`): byte-exact
 //! encoding where the bytes are plain, decoding to the same tree for all of them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use wa_core::binary::{self, AttrValue, Content, Jid, Node, Server};
 

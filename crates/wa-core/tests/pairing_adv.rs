@@ -1,5 +1,6 @@
 //! The ADV identity from both ends: the phone issues it, the companion verifies and signs it,
 //! the phone checks the answer. Every check is shown to fail on its own fault.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use prost::Message as _;
 use rand::rngs::StdRng;

@@ -1,5 +1,6 @@
 //! The pairing vectors of the protocol notes: QR string, build hash, phash (ADV HMAC vectors are
 //! checked in `adv_vectors` once the ADV module is in).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
 use wa_core::ids::{build_hash, participant_hash};

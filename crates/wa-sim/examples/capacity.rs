@@ -4,6 +4,7 @@
 //!
 //! `cargo run --release -p wa-sim --example capacity -- [CLIENTS] [SECONDS]`; the simulator
 //! binary is `$WA_SIM`, or `wa-sim` next to the examples directory.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/support/mod.rs"]
 mod support;

@@ -7,13 +7,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 use wa_core::binary::Node;
 
-/// Stanza tags the client must ack.
-pub const ACKED_TAGS: [&str; 4] = ["message", "receipt", "notification", "call"];
-
-/// Whether the client must ack a stanza with this tag.
-pub fn needs_ack(tag: &str) -> bool {
-    ACKED_TAGS.contains(&tag)
-}
+// The list is a protocol fact, kept in wa-core beside the client's ack builder; the simulator
+// enforces it.
+pub use wa_core::stanza::ack::{needs_ack, ACKED_TAGS};
 
 /// One ack the client owes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! The certificate authority: a root that survives restarts, and a leaf (the Noise static key)
 //! reissued before it expires, which clients verify under the same root.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! Admission after the handshake: strict ClientPayload checks, the login rules, failures and
 //! the handshake itself, with the raw client.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! Pairing by QR and by code, against the raw client, with a paused clock for the windows.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

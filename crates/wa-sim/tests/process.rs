@@ -1,6 +1,7 @@
 //! The `wa-sim serve` binary over real loopback sockets: the listening line, pairing through
 //! `POST /admin/scan`, login, pings and the state view, the HTTP faults, persistence of the root
 //! and the devices across a restart, and a short capacity run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! After login: pings, prekeys, passive/active, presence, remove-companion-device, ack
 //! enforcement and every fault, with the raw client and a paused clock.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -237,6 +237,7 @@ impl EndState {
             EndState::TempBanned { .. } => "temp_banned",
             EndState::ClientOutdated => "client_outdated",
             EndState::NeedsAttention => "needs_attention",
+            EndState::RetriesExhausted => "retries_exhausted",
             EndState::QrExpired => "qr_expired",
             EndState::Closed => "closed",
         }
@@ -256,6 +257,10 @@ pub enum EndState {
     ClientOutdated,
     /// Something only the user (or an update) can fix.
     NeedsAttention,
+    /// The retry policy ran out of attempts: the classifier said "back off" but Herald stops
+    /// until the user (or a network change) retries. Never a verdict of [`classify`] itself;
+    /// the supervisor records it on the close that used up the last attempt.
+    RetriesExhausted,
     /// The pairing codes ran out; the user asks for new ones.
     QrExpired,
     /// We closed it on purpose.

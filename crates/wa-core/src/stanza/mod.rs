@@ -2,6 +2,7 @@
 //! [`crate::binary::Node`]. A parser checks the shape it relies on and says exactly what is
 //! missing, so a malformed stanza from the server is a clear error rather than a wrong value.
 
+pub mod ack;
 pub mod link_code;
 pub mod pair;
 

@@ -1,0 +1,135 @@
+//! The reader and writer tasks of an open socket, and the routing of what the reader gets:
+//! IQ answers to their waiters, acks out at once, the rest to the supervisor.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use wa_core::binary::{self, Node};
+use wa_core::disconnect::CloseReason;
+use wa_core::noise::{FrameDecoder, FrameEncoder, ReadCipher, WriteCipher};
+use wa_core::stanza::ack::ack_for;
+
+use super::handshake::closed_reason;
+use super::iq::Waiters;
+use super::{Activity, Inbound};
+use crate::transport::CloseNote;
+
+pub(super) async fn write_loop(
+    mut nodes: mpsc::Receiver<Node>,
+    to_server: mpsc::Sender<Vec<u8>>,
+    mut encoder: FrameEncoder,
+    mut cipher: WriteCipher,
+) {
+    while let Some(node) = nodes.recv().await {
+        let mut plain = match binary::encode(&node) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(tag = %node.tag, error = %e, "cannot encode a stanza; dropped");
+                continue;
+            }
+        };
+        if let Err(e) = cipher.encrypt_in_place(&mut plain) {
+            tracing::error!(error = %e, "cannot encrypt a frame");
+            break;
+        }
+        let bytes = match encoder.encode(&plain) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot frame a stanza; dropped");
+                continue;
+            }
+        };
+        if to_server.send(bytes).await.is_err() {
+            break;
+        }
+    }
+}
+
+pub(super) struct ReadLoop {
+    pub(super) from_server: mpsc::Receiver<Vec<u8>>,
+    pub(super) decoder: FrameDecoder,
+    pub(super) cipher: ReadCipher,
+    pub(super) activity: Arc<Activity>,
+    pub(super) waiters: Waiters,
+    pub(super) writer: mpsc::Sender<Node>,
+    pub(super) inbound: mpsc::Sender<Inbound>,
+    pub(super) close_note: CloseNote,
+}
+
+pub(super) async fn read_loop(mut r: ReadLoop) {
+    let reason = read_until_closed(&mut r).await;
+    // Every IQ still waiting learns the connection is gone (its sender is dropped).
+    if let Ok(mut w) = r.waiters.lock() {
+        w.clear();
+    }
+    let _ = r.inbound.send(Inbound::Closed(reason)).await;
+}
+
+async fn read_until_closed(r: &mut ReadLoop) -> CloseReason {
+    loop {
+        let Some(chunk) = r.from_server.recv().await else {
+            return closed_reason(&r.close_note);
+        };
+        if let Err(e) = r.decoder.push(&chunk) {
+            return CloseReason::FrameCorrupt {
+                detail: e.to_string(),
+            };
+        }
+        loop {
+            let frame = match r.decoder.next_frame() {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => {
+                    return CloseReason::FrameCorrupt {
+                        detail: e.to_string(),
+                    }
+                }
+            };
+            // A frame that fails to decrypt means the counters are out of step for good.
+            let plain = match r.cipher.decrypt(&frame) {
+                Ok(p) => p,
+                Err(e) => {
+                    return CloseReason::FrameCorrupt {
+                        detail: e.to_string(),
+                    }
+                }
+            };
+            let node = match binary::decode(&plain) {
+                Ok(n) => n,
+                Err(e) => {
+                    return CloseReason::FrameCorrupt {
+                        detail: e.to_string(),
+                    }
+                }
+            };
+            r.activity.received();
+            if let Some(node) = route(r, node).await {
+                if r.inbound.send(Inbound::Node(node)).await.is_err() {
+                    return CloseReason::LocalShutdown;
+                }
+            }
+        }
+    }
+}
+
+/// Hands IQ answers to their waiters and acks what must be acked; returns what is left for the
+/// supervisor.
+async fn route(r: &ReadLoop, node: Node) -> Option<Node> {
+    if node.tag == "iq" || node.tag == "ack" {
+        let is_answer =
+            node.tag == "ack" || matches!(node.attr_str("type"), Some("result") | Some("error"));
+        if is_answer {
+            if let Some(id) = node.attr_str("id") {
+                let waiter = r.waiters.lock().ok().and_then(|mut w| w.remove(id));
+                if let Some(waiter) = waiter {
+                    let _ = waiter.send(node);
+                    return None;
+                }
+            }
+        }
+    }
+    if let Some(ack) = ack_for(&node) {
+        let _ = r.writer.send(ack).await;
+    }
+    Some(node)
+}
