@@ -63,34 +63,7 @@ out.push(`pub(crate) static TOKEN_LOOKUP: [(&str, u16); ${sorted.length}] = [`)
 for (const [t, code] of sorted) out.push(`    (${lit(t)}, 0x${code.toString(16).padStart(3, '0')}),`)
 out.push('];')
 
-// Open-addressing hash table over TOKEN_LOOKUP (FNV-1a, linear probing), so the encoder finds a
-// token in O(1) instead of a dozen string comparisons. `fnv1a` in token.rs must match this one.
-const HASH_BITS = 12
-const fnv1a = (s) => {
-  let h = 0x811c9dc5
-  for (const b of Buffer.from(s)) h = Math.imul(h ^ b, 0x01000193) >>> 0
-  return h
-}
-const table = new Array(1 << HASH_BITS).fill(0)
-let maxProbe = 0
-for (const [i, [t]] of sorted.entries()) {
-  let slot = fnv1a(t) & ((1 << HASH_BITS) - 1)
-  let probes = 1
-  while (table[slot] !== 0) {
-    slot = (slot + 1) & ((1 << HASH_BITS) - 1)
-    probes++
-  }
-  table[slot] = i + 1
-  maxProbe = Math.max(maxProbe, probes)
-}
-out.push('')
-out.push(`/// log2 of the size of TOKEN_HASH.`)
-out.push(`pub(crate) const TOKEN_HASH_BITS: u32 = ${HASH_BITS};`)
-out.push('/// FNV-1a hash slot of each token (linear probing): 0 = empty, else index + 1 into')
-out.push(`/// TOKEN_LOOKUP. Longest probe sequence: ${maxProbe}.`)
-out.push(`pub(crate) static TOKEN_HASH: [u16; ${table.length}] = [`)
-for (let i = 0; i < table.length; i += 16) out.push('    ' + table.slice(i, i + 16).join(', ') + ',')
-out.push('];')
+// The encoder's hash table over TOKEN_LOOKUP is built from it at compile time (token.rs).
 out.push('')
 out.push('/// Length of the longest token; longer strings skip the lookup.')
 out.push(`pub(crate) const MAX_TOKEN_LEN: usize = ${Math.max(...sorted.map(([t]) => Buffer.byteLength(t)))};`)

@@ -56,7 +56,11 @@ fn convert(direction: Direction, line: &str) -> Result<String, String> {
     match direction {
         Direction::Decode => {
             let bytes = hex::decode(line).map_err(|e| format!("invalid hex: {e}"))?;
-            let node = binary::decode(&bytes).map_err(|e| format!("decode: {}", chain(&e)))?;
+            // Through the borrowed view, so the Baileys cross-check covers the engine's decoder.
+            let mut inflated = Vec::new();
+            let node = binary::view(&bytes, &mut inflated)
+                .map(|v| v.to_node())
+                .map_err(|e| format!("decode: {}", chain(&e)))?;
             Ok(node_json::to_json(&node))
         }
         Direction::Encode => {

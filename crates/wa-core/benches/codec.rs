@@ -1,5 +1,7 @@
 //! Binary node codec speed on a realistic mix: pings, receipts, acks, and messages with 1 KiB
-//! and 64 KiB of ciphertext. `conformance/bench-codec.mjs` builds the same nodes for Baileys.
+//! and 64 KiB of ciphertext (`support/corpus.rs`). `conformance/bench-codec.mjs` builds the same
+//! nodes for Baileys, and `conformance/codec-table.mjs` runs both, plus instruction counts under
+//! callgrind, and prints the README's table.
 //!
 //! Times are CPU time of the benchmark thread (see `support/cpu_time.rs`), so they hold on a
 //! busy machine. `conformance/bench-codec.mjs` reports CPU time too.
@@ -7,6 +9,8 @@
 //! `cargo bench -p wa-core --bench codec -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/corpus.rs"]
+mod corpus;
 #[path = "support/cpu_time.rs"]
 mod cpu_time;
 
@@ -14,57 +18,14 @@ use std::hint::black_box;
 
 use cpu_time::CpuTime;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use wa_core::binary::{self, Jid, Node, Server};
-
-const MSG_ID: &str = "3EB0ABCDEF0123456789AB";
-
-fn peer() -> Jid {
-    Jid::new("15551234567", Server::Pn)
-}
-
-fn corpus() -> Vec<(&'static str, Node)> {
-    let ping = Node::new("iq")
-        .with_attr("id", "1234.5678-9")
-        .with_attr("xmlns", "w:p")
-        .with_attr("type", "get")
-        .with_attr("to", Jid::server_jid(Server::Pn))
-        .with_children(vec![Node::new("ping")]);
-    let receipt = Node::new("receipt")
-        .with_attr("from", Jid::with_device("15551234567", 3, Server::Pn))
-        .with_attr("id", MSG_ID)
-        .with_attr("t", "1752021890")
-        .with_attr("type", "read");
-    let ack = Node::new("ack")
-        .with_attr("class", "receipt")
-        .with_attr("id", MSG_ID)
-        .with_attr("to", Jid::with_device("15551234567", 3, Server::Pn))
-        .with_attr("type", "read");
-    let message = |size: usize| {
-        let ciphertext: Vec<u8> = (0..size).map(|i| (i * 31 % 251) as u8).collect();
-        Node::new("message")
-            .with_attr("id", MSG_ID)
-            .with_attr("to", peer())
-            .with_attr("type", "text")
-            .with_attr("t", "1752021890")
-            .with_children(vec![
-                Node::new("enc")
-                    .with_attr("v", "2")
-                    .with_attr("type", "msg")
-                    .with_bytes(ciphertext),
-                Node::new("device-identity").with_bytes(vec![7u8; 180]),
-            ])
-    };
-    vec![
-        ("ping", ping),
-        ("receipt", receipt),
-        ("ack", ack),
-        ("message_1k", message(1024)),
-        ("message_64k", message(64 * 1024)),
-    ]
-}
+use wa_core::binary;
 
 fn codec(c: &mut Criterion<CpuTime>) {
-    let corpus = corpus();
+    let corpus = corpus::corpus();
+    let frames: Vec<_> = corpus
+        .iter()
+        .map(|(name, node)| (*name, bytes::Bytes::from(binary::encode(node).unwrap())))
+        .collect();
     let mut encode = c.benchmark_group("encode");
     for (name, node) in &corpus {
         let len = binary::encode(node).unwrap().len();
@@ -75,26 +36,44 @@ fn codec(c: &mut Criterion<CpuTime>) {
         });
     }
     encode.finish();
-    // The client decodes decrypted frames it owns, so content is sliced, not copied.
-    let mut decode = c.benchmark_group("decode");
-    for (name, node) in &corpus {
-        let frame = bytes::Bytes::from(binary::encode(node).unwrap());
+    // Decoding as the client's routing does it: the frame checked whole, then a borrowed view
+    // of the top node; nothing is allocated.
+    let mut view = c.benchmark_group("view");
+    for (name, frame) in &frames {
+        view.throughput(Throughput::Bytes(frame.len() as u64));
+        view.bench_function(*name, |b| {
+            b.iter(|| {
+                let mut inflated = Vec::new();
+                binary::view(black_box(frame), &mut inflated).map(|v| v.tag().len())
+            })
+        });
+    }
+    view.finish();
+    // The view, then what routing reads: the `id` and `type` attributes.
+    let mut route = c.benchmark_group("view_route");
+    for (name, frame) in &frames {
+        route.throughput(Throughput::Bytes(frame.len() as u64));
+        route.bench_function(*name, |b| {
+            b.iter(|| {
+                let mut inflated = Vec::new();
+                let v = binary::view(black_box(frame), &mut inflated).unwrap();
+                (
+                    v.attr_str("id").map(|s| s.len()),
+                    v.attr_str("type").map(|s| s.len()),
+                )
+            })
+        });
+    }
+    route.finish();
+    // The owned tree, for callers that keep a node; content is sliced from the frame.
+    let mut decode = c.benchmark_group("decode_owned");
+    for (name, frame) in &frames {
         decode.throughput(Throughput::Bytes(frame.len() as u64));
         decode.bench_function(*name, |b| {
             b.iter(|| binary::decode_shared(black_box(frame.clone())).unwrap())
         });
     }
     decode.finish();
-    // For comparison: decoding from a borrowed slice copies the content.
-    let mut copy = c.benchmark_group("decode_copy");
-    for (name, node) in &corpus[3..] {
-        let frame = binary::encode(node).unwrap();
-        copy.throughput(Throughput::Bytes(frame.len() as u64));
-        copy.bench_function(*name, |b| {
-            b.iter(|| binary::decode(black_box(&frame)).unwrap())
-        });
-    }
-    copy.finish();
 }
 
 criterion_group! {

@@ -107,3 +107,51 @@ fn encodes_baileys_trees_like_baileys() {
     }
     assert!(exact >= 200, "only {exact} byte-exact vectors");
 }
+
+/// The borrowed view reads the same bytes to the same tree, and its lookups find what the
+/// tree holds.
+#[test]
+fn views_baileys_bytes_as_baileys_trees() {
+    for (i, v) in vectors().iter().enumerate() {
+        let bytes = hex::decode(v["hex"].as_str().unwrap()).unwrap();
+        let owned = binary::decode(&bytes).unwrap();
+        let mut inflated = Vec::new();
+        let view =
+            binary::view(&bytes, &mut inflated).unwrap_or_else(|e| panic!("vector {i}: {e}"));
+        assert_eq!(view.to_node(), owned, "vector {i}");
+        assert_eq!(
+            as_baileys_sees_it(&view.to_node()),
+            tree_to_node(&v["tree"]),
+            "vector {i}"
+        );
+        check_lookups(&view, &owned, i);
+    }
+}
+
+fn check_lookups(view: &binary::NodeRef<'_>, owned: &Node, i: usize) {
+    assert!(view.tag() == owned.tag.as_ref(), "vector {i}");
+    for a in &owned.attrs {
+        let found = view.attr(&a.key).map(|v| v.to_attr_value());
+        assert_eq!(found.as_ref(), owned.attr(&a.key), "vector {i}: {}", a.key);
+        if let Some(s) = owned.attr_str(&a.key) {
+            assert!(view.attr_str(&a.key).is_some_and(|v| v == s), "vector {i}");
+        }
+    }
+    assert!(view.attr("no-such-attribute").is_none());
+    let children: Vec<_> = view.children().collect();
+    assert_eq!(children.len(), owned.children().len(), "vector {i}");
+    for (c, o) in children.iter().zip(owned.children()) {
+        assert!(view.child(&o.tag).is_some());
+        check_lookups(c, o, i);
+    }
+    match owned.bytes() {
+        Some(b) => {
+            let value = view.value().unwrap();
+            assert_eq!(value.to_bytes(None), b, "vector {i}");
+            if let Some(borrowed) = value.as_bytes() {
+                assert_eq!(borrowed, b, "vector {i}");
+            }
+        }
+        None => assert!(view.value().is_none(), "vector {i}"),
+    }
+}

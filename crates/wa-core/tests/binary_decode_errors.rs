@@ -4,8 +4,17 @@
 
 use wa_core::binary::{self, Content, DecodeError, DecodeLimits, Jid, Server};
 
+/// Decodes with the owned decoder, checking that the borrowed view refuses or accepts the same
+/// body with the same error at the same offset.
 fn body(bytes: &[u8]) -> Result<binary::Node, DecodeError> {
-    binary::decode_body(bytes, &DecodeLimits::default())
+    let owned = binary::decode_body(bytes, &DecodeLimits::default());
+    let viewed = binary::view_body(bytes, &DecodeLimits::default()).map(|v| v.to_node());
+    assert_eq!(
+        format!("{owned:?}"),
+        format!("{viewed:?}"),
+        "view and decoder disagree"
+    );
+    owned
 }
 
 #[test]

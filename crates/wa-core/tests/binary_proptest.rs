@@ -148,6 +148,8 @@ proptest! {
         let back = binary::decode(&bytes).unwrap();
         prop_assert_eq!(&back, &node);
         prop_assert_eq!(&binary::decode_shared(bytes.clone().into()).unwrap(), &node);
+        let mut inflated = Vec::new();
+        prop_assert_eq!(&binary::view(&bytes, &mut inflated).unwrap().to_node(), &node);
         prop_assert_eq!(binary::encode(&back).unwrap(), bytes);
     }
 

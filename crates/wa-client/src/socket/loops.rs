@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use tokio::sync::mpsc;
-use wa_core::binary::{self, Node};
+use wa_core::binary::{self, Node, NodeRef};
 use wa_core::disconnect::CloseReason;
 use wa_core::noise::{FrameDecoder, FrameEncoder, ReadCipher, WriteCipher};
-use wa_core::stanza::ack::ack_for;
+use wa_core::stanza::ack::ack_for_view;
 
 use super::handshake::closed_reason;
 use super::iq::Waiters;
@@ -94,8 +95,12 @@ async fn read_until_closed(r: &mut ReadLoop) -> CloseReason {
                     }
                 }
             };
-            let node = match binary::decode(&plain) {
-                Ok(n) => n,
+            // Read through the borrowed view: routing and acking need a few attributes, and
+            // only what is handed on becomes an owned tree (sharing the frame's bytes).
+            let plain = Bytes::from(plain);
+            let mut inflated = Vec::new();
+            let view = match binary::view(&plain, &mut inflated) {
+                Ok(v) => v,
                 Err(e) => {
                     return CloseReason::FrameCorrupt {
                         detail: e.to_string(),
@@ -103,33 +108,41 @@ async fn read_until_closed(r: &mut ReadLoop) -> CloseReason {
                 }
             };
             r.activity.received();
-            if let Some(node) = route(r, node).await {
-                if r.inbound.send(Inbound::Node(node)).await.is_err() {
-                    return CloseReason::LocalShutdown;
-                }
+            let Some((ack, node)) = route(r, view, &plain) else {
+                continue;
+            };
+            if let Some(ack) = ack {
+                let _ = r.writer.send(ack).await;
+            }
+            if r.inbound.send(Inbound::Node(node)).await.is_err() {
+                return CloseReason::LocalShutdown;
             }
         }
     }
 }
 
-/// Hands IQ answers to their waiters and acks what must be acked; returns what is left for the
-/// supervisor.
-async fn route(r: &ReadLoop, node: Node) -> Option<Node> {
-    if node.tag == "iq" || node.tag == "ack" {
-        let is_answer =
-            node.tag == "ack" || matches!(node.attr_str("type"), Some("result") | Some("error"));
+/// Hands IQ answers to their waiters; for the rest, returns the ack to send (if the stanza needs
+/// one) and the node for the supervisor.
+fn route(r: &ReadLoop, view: NodeRef<'_>, frame: &Bytes) -> Option<(Option<Node>, Node)> {
+    let tag = view.tag();
+    if tag == "iq" || tag == "ack" {
+        let is_answer = tag == "ack"
+            || view
+                .attr_str("type")
+                .is_some_and(|t| t == "result" || t == "error");
         if is_answer {
-            if let Some(id) = node.attr_str("id") {
-                let waiter = r.waiters.lock().ok().and_then(|mut w| w.remove(id));
+            if let Some(id) = view.attr_str("id") {
+                let waiter = r
+                    .waiters
+                    .lock()
+                    .ok()
+                    .and_then(|mut w| w.remove(&*id.to_cow()));
                 if let Some(waiter) = waiter {
-                    let _ = waiter.send(node);
+                    let _ = waiter.send(view.to_node_shared(frame));
                     return None;
                 }
             }
         }
     }
-    if let Some(ack) = ack_for(&node) {
-        let _ = r.writer.send(ack).await;
-    }
-    Some(node)
+    Some((ack_for_view(&view), view.to_node_shared(frame)))
 }

@@ -107,19 +107,53 @@ impl Encoder<'_> {
 
     /// Strings in the order of protocol.md §4.2: token, packed, raw bytes.
     fn string(&mut self, s: &str) -> Result<(), EncodeError> {
-        if let Some(t) = token::lookup(s) {
-            match t {
-                Token::Single(i) => self.out.push(i),
-                Token::Double { dictionary, index } => self
-                    .out
-                    .extend_from_slice(&[DICTIONARY_0 + dictionary, index]),
+        // Ids, numbers and phone numbers are packable and longer than any packable token: pack
+        // them without the lookup, which could not find them.
+        if s.len() > token::MAX_PACKABLE_TOKEN_LEN {
+            if let Some(p) = packed::choose(s) {
+                packed::write(self.out, s, p);
+                return Ok(());
             }
+        }
+        if let Some(t) = token::lookup(s) {
+            self.token(t);
         } else if let Some(p) = packed::choose(s) {
             packed::write(self.out, s, p);
         } else {
             return self.bytes(s.as_bytes());
         }
         Ok(())
+    }
+
+    fn token(&mut self, t: Token) {
+        match t {
+            Token::Single(i) => self.out.push(i),
+            Token::Double { dictionary, index } => self
+                .out
+                .extend_from_slice(&[DICTIONARY_0 + dictionary, index]),
+        }
+    }
+
+    /// A JID's server: for the named servers the token is found at compile time.
+    fn server(&mut self, server: &Server) -> Result<(), EncodeError> {
+        static PN: Option<Token> = token::lookup_const("s.whatsapp.net");
+        static LID: Option<Token> = token::lookup_const("lid");
+        static GROUP: Option<Token> = token::lookup_const("g.us");
+        static BROADCAST: Option<Token> = token::lookup_const("broadcast");
+        let known = match server {
+            Server::Pn => PN,
+            Server::Lid => LID,
+            Server::Group => GROUP,
+            Server::Broadcast => BROADCAST,
+            _ => None,
+        };
+        match known {
+            Some(t) => {
+                self.token(t);
+                Ok(())
+            }
+            None => self.string(server.as_str()),
+        }
     }
 
     fn bytes(&mut self, b: &[u8]) -> Result<(), EncodeError> {
@@ -154,14 +188,14 @@ impl Encoder<'_> {
                 self.out.push(FB_JID);
                 self.string(&jid.user)?;
                 self.out.extend_from_slice(&jid.device.to_be_bytes());
-                self.string(jid.server.as_str())?;
+                self.server(&jid.server)?;
             }
             Server::Interop => {
                 self.out.push(INTEROP_JID);
                 self.string(&jid.user)?;
                 self.out.extend_from_slice(&jid.device.to_be_bytes());
                 self.out.extend_from_slice(&jid.integrator.to_be_bytes());
-                self.string(jid.server.as_str())?;
+                self.server(&jid.server)?;
             }
             _ if jid.is_ad() => {
                 let domain_type = match jid.agent {
@@ -186,7 +220,7 @@ impl Encoder<'_> {
                 } else {
                     self.string(&jid.user)?;
                 }
-                self.string(jid.server.as_str())?;
+                self.server(&jid.server)?;
             }
         }
         Ok(())

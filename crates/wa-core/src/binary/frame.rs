@@ -42,7 +42,10 @@ pub fn decode_shared_with_limits(frame: Bytes, limits: &DecodeLimits) -> Result<
     decode_body_shared(&inflate(body, limits.max_size)?, limits)
 }
 
-fn split_flags<'f>(frame: &'f [u8], limits: &DecodeLimits) -> Result<(u8, &'f [u8]), DecodeError> {
+pub(super) fn split_flags<'f>(
+    frame: &'f [u8],
+    limits: &DecodeLimits,
+) -> Result<(u8, &'f [u8]), DecodeError> {
     let (&flags, body) = frame.split_first().ok_or(DecodeError::EmptyFrame)?;
     if body.len() > limits.max_size {
         return Err(DecodeError::TooLarge {
@@ -56,15 +59,22 @@ fn split_flags<'f>(frame: &'f [u8], limits: &DecodeLimits) -> Result<(u8, &'f [u
 /// Inflates a zlib stream, refusing to produce more than `max` bytes (a zip bomb stops there).
 fn inflate(body: &[u8], max: usize) -> Result<Bytes, DecodeError> {
     let mut out = Vec::new();
+    inflate_into(body, max, &mut out)?;
+    Ok(Bytes::from(out))
+}
+
+/// [`inflate`] into a buffer the caller keeps (cleared first), so a borrowed view can read it.
+pub(super) fn inflate_into(body: &[u8], max: usize, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+    out.clear();
     let cap = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
     flate2::read::ZlibDecoder::new(body)
         .take(cap)
-        .read_to_end(&mut out)
+        .read_to_end(out)
         .map_err(DecodeError::Inflate)?;
     if out.len() > max {
         return Err(DecodeError::InflatedTooLarge { max });
     }
-    Ok(Bytes::from(out))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 //! * [`Node`] is the tree; [`Jid`] the typed address used in attribute values.
 //! * [`encode`] writes frame plaintext (flags byte `00` + node); [`decode`] reads it, inflating
 //!   zlib bodies, under [`DecodeLimits`].
+//! * [`view`] checks the same bytes against the same grammar and limits but builds nothing: a
+//!   [`NodeRef`] reads tag, attributes and content from the frame when asked, for the paths
+//!   that only route or answer a stanza; [`NodeRef::to_node`] gives the owned tree.
 //!
 //! Choices where the reference implementations differ:
 //!
@@ -22,17 +25,21 @@
 //!   `FB_JID`/`INTEROP_JID` with a foreign server, non-UTF-8 tags, keys and attribute values,
 //!   and bytes after the node are errors.
 
+mod check;
 mod decode;
 mod encode;
 mod frame;
 mod jid;
 mod node;
 mod packed;
+mod reader;
+mod refs;
 pub mod tags;
 mod token;
 // Generated from Baileys' dictionaries by conformance/gen-tokens.mjs; not edited by hand.
 #[path = "tokens_generated.rs"]
 mod tokens;
+mod view;
 
 pub use decode::{
     decode_body, decode_body_shared, DecodeError, DecodeLimits, DEFAULT_MAX_DEPTH, DEFAULT_MAX_SIZE,
@@ -45,4 +52,6 @@ pub use jid::{
     Jid, JidParseError, Server, DOMAIN_HOSTED, DOMAIN_HOSTED_LID, DOMAIN_LID, DOMAIN_WHATSAPP,
 };
 pub use node::{Attr, AttrValue, Content, Node, NodeStr};
+pub use refs::{AttrRef, JidRef, Packed, StrRef, ValueRef};
 pub use token::{lookup as token_lookup, Token};
+pub use view::{view, view_body, view_with_limits, Attrs, Children, ContentRef, NodeRef};

@@ -24,7 +24,7 @@ impl Packing {
     }
 
     /// The 4-bit code of `c`, if `c` is in this alphabet.
-    fn code(self, c: u8) -> Option<u8> {
+    const fn code(self, c: u8) -> Option<u8> {
         match (self, c) {
             (_, b'0'..=b'9') => Some(c - b'0'),
             (Packing::Nibble, b'-') => Some(10),
@@ -32,6 +32,11 @@ impl Packing {
             (Packing::Hex, b'A'..=b'F') => Some(c - b'A' + 10),
             _ => None,
         }
+    }
+
+    /// Whether `c` is in this alphabet.
+    pub const fn has(self, c: u8) -> bool {
+        self.code(c).is_some()
     }
 
     /// The character of a 4-bit code. Code 15 in nibble packing is the pad; Baileys and whatsmeow
@@ -49,6 +54,43 @@ impl Packing {
     }
 }
 
+impl Packing {
+    /// Whether both codes of a packed byte have a character (a pad nibble included).
+    pub fn valid_pair(self, b: u8) -> bool {
+        match self {
+            Packing::Hex => true,
+            // Nibble codes 12, 13 and 14 are undefined.
+            Packing::Nibble => !matches!(b >> 4, 12..=14) && !matches!(b & 0x0F, 12..=14),
+        }
+    }
+}
+
+/// No code: the byte is not in the alphabet.
+const NONE: u8 = 0xFF;
+
+/// The code of every byte in one alphabet, so choosing and packing are a table load per byte.
+const fn code_table(packing: Packing) -> [u8; 256] {
+    let mut table = [NONE; 256];
+    let mut c = 0;
+    while c < 256 {
+        if let Some(code) = packing.code(c as u8) {
+            table[c] = code;
+        }
+        c += 1;
+    }
+    table
+}
+
+static NIBBLE_CODES: [u8; 256] = code_table(Packing::Nibble);
+static HEX_CODES: [u8; 256] = code_table(Packing::Hex);
+
+fn codes(packing: Packing) -> &'static [u8; 256] {
+    match packing {
+        Packing::Nibble => &NIBBLE_CODES,
+        Packing::Hex => &HEX_CODES,
+    }
+}
+
 /// The packing the encoder uses for `s`, in the order nibble then hex (protocol.md §4.2).
 pub fn choose(s: &str) -> Option<Packing> {
     if s.is_empty() || s.len() > PACKED_MAX {
@@ -56,25 +98,32 @@ pub fn choose(s: &str) -> Option<Packing> {
     }
     [Packing::Nibble, Packing::Hex]
         .into_iter()
-        .find(|p| s.bytes().all(|c| p.code(c).is_some()))
+        .find(|&p| s.bytes().all(|c| codes(p)[usize::from(c)] != NONE))
 }
 
 /// Appends the packed form of `s`; `s` must have been accepted by [`choose`] for `packing`.
 pub fn write(out: &mut Vec<u8>, s: &str, packing: Packing) {
     let bytes = s.as_bytes();
-    // `choose` bounds the length by PACKED_MAX (127), so the count fits in seven bits.
-    let mut head = bytes.len().div_ceil(2) as u8;
-    if bytes.len() % 2 == 1 {
-        head |= 0x80;
+    let codes = codes(packing);
+    // A code outside the alphabet cannot occur after `choose`; the pad keeps it harmless.
+    let code = |c: u8| match codes[usize::from(c)] {
+        NONE => 15,
+        code => code,
+    };
+    // `choose` bounds the length by PACKED_MAX (127), so the count fits in seven bits and the
+    // whole packed string fits one stack buffer, appended at once.
+    let pairs = bytes.len().div_ceil(2);
+    let mut buf = [0u8; 2 + PACKED_MAX.div_ceil(2)];
+    buf[0] = packing.tag();
+    buf[1] = pairs as u8 | if bytes.len() % 2 == 1 { 0x80 } else { 0 };
+    let mut chunks = bytes.chunks_exact(2);
+    for (slot, pair) in buf[2..].iter_mut().zip(&mut chunks) {
+        *slot = code(pair[0]) << 4 | code(pair[1]);
     }
-    out.push(packing.tag());
-    out.push(head);
-    let code = |c: u8| packing.code(c).unwrap_or(15);
-    for pair in bytes.chunks(2) {
-        let hi = code(pair[0]);
-        let lo = pair.get(1).map_or(15, |&c| code(c));
-        out.push(hi << 4 | lo);
+    if let [last] = chunks.remainder() {
+        buf[1 + pairs] = code(*last) << 4 | 15;
     }
+    out.extend_from_slice(&buf[..(2 + pairs).min(buf.len())]);
 }
 
 #[cfg(test)]

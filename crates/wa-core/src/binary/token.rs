@@ -1,11 +1,10 @@
 //! Token dictionary lookups in both directions.
 //!
-//! The tables themselves live in the generated `tokens_generated.rs`.
+//! The tables themselves live in the generated `tokens_generated.rs`; the hash table the encoder
+//! searches is built from them at compile time, here.
 
-use super::tokens::{
-    DOUBLE_BYTE_TOKENS, MAX_TOKEN_LEN, SINGLE_BYTE_TOKENS, TOKEN_HASH, TOKEN_HASH_BITS,
-    TOKEN_LOOKUP,
-};
+use super::packed::Packing;
+use super::tokens::{DOUBLE_BYTE_TOKENS, MAX_TOKEN_LEN, SINGLE_BYTE_TOKENS, TOKEN_LOOKUP};
 
 /// How a string is sent when it is in a token dictionary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,41 +20,214 @@ pub enum Token {
     },
 }
 
-/// FNV-1a, 32 bit; `conformance/gen-tokens.mjs` builds `TOKEN_HASH` with the same function.
-fn fnv1a(s: &[u8]) -> u32 {
-    s.iter().fold(0x811c_9dc5, |h, &b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
+/// A string's identity for the lookup: its length and two words that together hold every byte
+/// of a string up to 16 bytes long (the words overlap for lengths that are not 8 or 16), read
+/// with two loads instead of a loop. Every token but a few is that short.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
+    len: usize,
+    a: u64,
+    b: u64,
 }
 
-/// Finds the token for `s`, preferring a single-byte token. One hash and, on average, about
-/// one string comparison: the generated open-addressing table has no deletions, so the probe
-/// stops at the first empty slot.
+/// Strings up to this long are equal exactly when their keys are.
+const KEY_EXACT_LEN: usize = 16;
+
+const fn load8(s: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes([
+        s[at],
+        s[at + 1],
+        s[at + 2],
+        s[at + 3],
+        s[at + 4],
+        s[at + 5],
+        s[at + 6],
+        s[at + 7],
+    ])
+}
+
+const fn load4(s: &[u8], at: usize) -> u64 {
+    u32::from_le_bytes([s[at], s[at + 1], s[at + 2], s[at + 3]]) as u64
+}
+
+/// [`key`] at run time: the same words, read with unaligned loads rather than byte by byte.
+#[inline(always)]
+fn key_at_run_time(s: &[u8]) -> Key {
+    let len = s.len();
+    let word8 = |w: Option<&[u8]>| {
+        w.and_then(|w| w.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let word4 = |w: Option<&[u8]>| {
+        w.and_then(|w| w.try_into().ok())
+            .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+    };
+    let (a, b) = if len >= 8 {
+        (word8(s.get(..8)), word8(s.get(len - 8..)))
+    } else if len >= 4 {
+        (word4(s.get(..4)) | word4(s.get(len - 4..)) << 32, 0)
+    } else {
+        let byte = |i: usize| s.get(i).map_or(0, |&b| u64::from(b));
+        if len > 0 {
+            (byte(0) | byte(len / 2) << 8 | byte(len - 1) << 16, 0)
+        } else {
+            (0, 0)
+        }
+    };
+    Key { len, a, b }
+}
+
+/// The key of a token, at compile time.
+const fn key(s: &[u8]) -> Key {
+    let len = s.len();
+    let (a, b) = if len >= 8 {
+        (load8(s, 0), load8(s, len - 8))
+    } else if len >= 4 {
+        (load4(s, 0) | load4(s, len - 4) << 32, 0)
+    } else if len > 0 {
+        (
+            s[0] as u64 | (s[len / 2] as u64) << 8 | (s[len - 1] as u64) << 16,
+            0,
+        )
+    } else {
+        (0, 0)
+    };
+    Key { len, a, b }
+}
+
+/// log2 of the hash table's size: 4096 slots for about 1,300 tokens, so probes stay short and
+/// every miss reaches an empty slot.
+const HASH_BITS: u32 = 12;
+const HASH_MASK: usize = (1 << HASH_BITS) - 1;
+
+#[inline(always)]
+const fn slot_of(k: &Key) -> usize {
+    let mixed = (k.a ^ k.b.rotate_left(31) ^ (k.len as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (mixed >> (64 - HASH_BITS)) as usize
+}
+
+/// The keys of `TOKEN_LOOKUP`, entry by entry.
+static TOKEN_KEYS: [Key; TOKEN_LOOKUP.len()] = {
+    let mut keys = [Key { len: 0, a: 0, b: 0 }; TOKEN_LOOKUP.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = key(TOKEN_LOOKUP[i].0.as_bytes());
+        i += 1;
+    }
+    keys
+};
+
+/// Open addressing with linear probing over `TOKEN_LOOKUP`: 0 is an empty slot, `i + 1` is
+/// entry `i`. The table has no deletions, so a probe stops at the first empty slot.
+static TOKEN_HASH: [u16; 1 << HASH_BITS] = {
+    let mut table = [0u16; 1 << HASH_BITS];
+    let mut i = 0;
+    while i < TOKEN_LOOKUP.len() {
+        let mut slot = slot_of(&TOKEN_KEYS[i]);
+        while table[slot] != 0 {
+            slot = (slot + 1) & HASH_MASK;
+        }
+        table[slot] = i as u16 + 1;
+        i += 1;
+    }
+    table
+};
+
+/// Finds the token for `s`, preferring a single-byte token. Two loads, one multiply and, on
+/// average, little more than one key comparison; strings longer than 16 bytes are compared in
+/// full once their key matches. Inlined: the encoder calls it for every string it writes.
+#[inline(always)]
 pub fn lookup(s: &str) -> Option<Token> {
-    if s.is_empty() || s.len() > MAX_TOKEN_LEN {
+    let bytes = s.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_TOKEN_LEN {
         return None;
     }
-    let mask = (1usize << TOKEN_HASH_BITS) - 1;
-    let mut slot = fnv1a(s.as_bytes()) as usize & mask;
+    let k = key_at_run_time(bytes);
+    let mut slot = slot_of(&k);
     let code = loop {
-        let entry = usize::from(TOKEN_HASH[slot]);
-        let (token, code) = TOKEN_LOOKUP.get(entry.checked_sub(1)?)?;
-        if *token == s {
-            break *code;
+        let entry = usize::from(TOKEN_HASH[slot]).checked_sub(1)?;
+        if TOKEN_KEYS[entry] == k
+            && (k.len <= KEY_EXACT_LEN || TOKEN_LOOKUP[entry].0.as_bytes() == bytes)
+        {
+            break TOKEN_LOOKUP[entry].1;
         }
-        slot = (slot + 1) & mask;
+        slot = (slot + 1) & HASH_MASK;
     };
-    // Codes are generated as index (< 0x100) or 0x100 * (dictionary + 1) + index, so the
-    // narrowing casts below cannot lose information.
-    Some(if code < 0x100 {
+    Some(token_of_code(code))
+}
+
+/// Codes are generated as index (< 0x100) or 0x100 * (dictionary + 1) + index, so the narrowing
+/// casts cannot lose information.
+#[inline(always)]
+const fn token_of_code(code: u16) -> Token {
+    if code < 0x100 {
         Token::Single(code as u8)
     } else {
         Token::Double {
             dictionary: (code >> 8) as u8 - 1,
             index: (code & 0xFF) as u8,
         }
-    })
+    }
 }
+
+/// [`lookup`] at compile time, for strings the encoder knows in advance (JID servers).
+pub(super) const fn lookup_const(s: &str) -> Option<Token> {
+    let bytes = s.as_bytes();
+    let k = key(bytes);
+    let mut slot = slot_of(&k);
+    loop {
+        let entry = TOKEN_HASH[slot] as usize;
+        if entry == 0 {
+            return None;
+        }
+        if bytes_eq(TOKEN_LOOKUP[entry - 1].0.as_bytes(), bytes) {
+            return Some(token_of_code(TOKEN_LOOKUP[entry - 1].1));
+        }
+        slot = (slot + 1) & HASH_MASK;
+    }
+}
+
+const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether every byte of `s` is in one packing's alphabet.
+const fn packable(s: &[u8]) -> bool {
+    let (mut nibble, mut hex) = (true, true);
+    let mut i = 0;
+    while i < s.len() {
+        nibble &= Packing::Nibble.has(s[i]);
+        hex &= Packing::Hex.has(s[i]);
+        i += 1;
+    }
+    !s.is_empty() && (nibble || hex)
+}
+
+/// Length of the longest token that could also be written packed (4: numbers such as `1080`):
+/// a packable string longer than this is certainly not a token, so the encoder packs it without
+/// looking it up.
+pub(super) static MAX_PACKABLE_TOKEN_LEN: usize = {
+    let mut longest = 0;
+    let mut i = 0;
+    while i < TOKEN_LOOKUP.len() {
+        let t = TOKEN_LOOKUP[i].0.as_bytes();
+        if packable(t) && t.len() > longest {
+            longest = t.len();
+        }
+        i += 1;
+    }
+    longest
+};
 
 /// The string of single-byte token `index`, or `None` for 0 and indices past the table.
 pub fn single(index: u8) -> Option<&'static str> {
@@ -131,6 +303,58 @@ mod tests {
         }
         // The table is at most a third full, so every probe sequence reaches an empty slot.
         assert!(TOKEN_LOOKUP.len() * 3 < TOKEN_HASH.len());
+    }
+
+    #[test]
+    fn run_time_keys_are_the_compile_time_keys() {
+        let strings = TOKEN_LOOKUP.iter().map(|(t, _)| t.to_string());
+        let others = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcdefg",
+            "abcdefgh",
+            "1234.5678-9",
+        ];
+        for s in strings.chain(others.iter().map(|s| s.to_string())) {
+            assert!(key(s.as_bytes()) == key_at_run_time(s.as_bytes()), "{s}");
+        }
+    }
+
+    #[test]
+    fn compile_time_lookup_and_packable_bound() {
+        for (t, _) in TOKEN_LOOKUP.iter() {
+            assert_eq!(lookup_const(t), lookup(t), "{t}");
+        }
+        assert_eq!(lookup_const("1234.5678-9"), None);
+        assert_eq!(MAX_PACKABLE_TOKEN_LEN, 4);
+        assert!(TOKEN_LOOKUP
+            .iter()
+            .all(|(t, _)| t.len() <= MAX_PACKABLE_TOKEN_LEN || !packable(t.as_bytes())));
+    }
+
+    #[test]
+    fn probes_are_short() {
+        let mut longest = 0;
+        let mut total = 0;
+        for (i, (token, _)) in TOKEN_LOOKUP.iter().enumerate() {
+            let mut slot = slot_of(&key(token.as_bytes()));
+            let mut probes = 1;
+            while usize::from(TOKEN_HASH[slot]) != i + 1 {
+                slot = (slot + 1) & HASH_MASK;
+                probes += 1;
+            }
+            longest = longest.max(probes);
+            total += probes;
+        }
+        assert!(longest <= 8, "longest probe {longest}");
+        assert!(
+            total * 10 < TOKEN_LOOKUP.len() * 13,
+            "mean probe {total}/{}",
+            TOKEN_LOOKUP.len()
+        );
     }
 
     #[test]
