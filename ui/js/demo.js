@@ -1,19 +1,16 @@
 // Demo mode: simulate the phone's scan and inject faults into the built-in simulator.
 import { call, errorText } from './api.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, setHidden } from './dom.js';
+import { store } from './store.js';
 
 export function init() {
-  $('demo-badge').hidden = false;
-  $('demo-panel').hidden = false;
   const scan = $('simulate-scan-btn');
-  scan.hidden = false;
   scan.addEventListener('click', async () => {
     try {
       await call('demo_scan');
-      $('pair-status').textContent = 'The simulated phone scanned the code…';
+      store.update({ pairNote: 'The simulated phone scanned the code…' });
     } catch (err) {
-      $('pair-status').textContent = errorText(err);
+      store.update({ pairNote: errorText(err) });
     }
   });
   for (const b of document.querySelectorAll('[data-fault]')) {
@@ -27,4 +24,11 @@ export function init() {
       }
     });
   }
+}
+
+export function render(state, previous) {
+  if (state.demo === previous.demo) return;
+  setHidden($('demo-badge'), !state.demo);
+  setHidden($('demo-panel'), !state.demo);
+  setHidden($('simulate-scan-btn'), !state.demo);
 }

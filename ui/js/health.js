@@ -1,66 +1,62 @@
 // The Connection screen: state, time in state, last cause and advice, keepalive, version,
-// retry countdown, reconnect and unlink.
+// retry countdown, reconnect and unlink. Renders from the store; keeps nothing of its own.
 import { call, errorText } from './api.js';
+import { $, setText, setHidden } from './dom.js';
 import { since, countdown, ago, bytes } from './format.js';
-import { toast } from './app.js';
-
-const $ = (id) => document.getElementById(id);
-let current = null;
-let lastHealth = null;
+import { toast } from './toast.js';
 
 export function init() {
   $('reconnect-btn').addEventListener('click', async () => {
     try { await call('reconnect_now'); } catch (err) { toast(errorText(err)); }
   });
   $('logout-btn').addEventListener('click', async () => {
-    const ok = window.confirm('Unlink this computer from your WhatsApp? Scheduled messages will not be sent until you link it again.');
+    const ok = window.confirm('Unlink this computer from your WhatsApp? Herald cannot send anything until you link it again.');
     if (!ok) return;
     try { await call('logout'); } catch (err) { toast(errorText(err)); }
   });
-  setInterval(tick, 1000);
 }
 
-export function showConnection(view) {
-  current = view;
+export function render(state, previous) {
+  const shown = state.view === 'health';
+  const entered = shown && previous.view !== 'health';
+  if (state.connection && (state.connection !== previous.connection || entered)) {
+    renderConnection(state.connection);
+  }
+  if (state.health && (state.health !== previous.health || entered)) renderHealth(state.health);
+  // The clock only matters to what is on screen.
+  if (shown) renderTimes(state);
+}
+
+function renderConnection(view) {
   $('state-card').dataset.tone = view.tone;
-  $('state-label').textContent = view.label;
-  $('state-detail').textContent = view.detail;
+  setText($('state-label'), view.label);
+  setText($('state-detail'), view.detail);
   const retry = view.state === 'backoff' && view.untilMs;
-  $('retry-box').hidden = !retry;
-  if (retry) $('retry-attempt').textContent = `#${view.attempt}`;
+  setHidden($('retry-box'), !retry);
+  if (retry) setText($('retry-attempt'), `#${view.attempt}`);
   // Reconnecting makes no sense before there is a link to reconnect.
   $('reconnect-btn').disabled = !view.canReconnect;
-  $('logout-btn').hidden = !view.linked;
-  tick();
+  setHidden($('logout-btn'), !view.linked);
 }
 
-export function showHealth(h) {
-  lastHealth = h;
-  if (h.lastDisconnect) {
-    const d = h.lastDisconnect;
-    $('m-cause').textContent = d.code ? `${d.title} (${d.code})` : d.title;
-    $('m-advice').textContent = d.advice;
-  } else {
-    $('m-cause').textContent = 'None yet';
-    $('m-advice').textContent = '';
-  }
-  $('m-rtt').textContent = h.rttMs != null ? `${h.rttMs} ms` : '—';
-  $('m-version').textContent = h.version ?? '—';
-  $('m-version-source').textContent = h.versionSource ? `source: ${h.versionSource}` : '';
-  $('m-account').textContent = h.account ? h.account.phone : 'Not linked';
-  $('m-disconnects').textContent = h.disconnects ? `${h.disconnects} disconnect${h.disconnects === 1 ? '' : 's'} recorded` : '';
-  $('m-memory').textContent = h.memoryBytes ? `Herald's own process uses ${bytes(h.memoryBytes)} of memory.` : '';
-  tick();
+function renderHealth(h) {
+  const d = h.lastDisconnect;
+  setText($('m-cause'), d ? (d.code ? `${d.title} (${d.code})` : d.title) : 'None yet');
+  setText($('m-advice'), d ? d.advice : '');
+  setText($('m-rtt'), h.rttMs != null ? `${h.rttMs} ms` : '—');
+  setText($('m-version'), h.version ?? '—');
+  setText($('m-version-source'), h.versionSource ? `source: ${h.versionSource}` : '');
+  setText($('m-account'), h.account ? h.account.phone : 'Not linked');
+  setText($('m-disconnects'), h.disconnects ? `${h.disconnects} disconnect${h.disconnects === 1 ? '' : 's'} recorded` : '');
+  setText($('m-memory'), h.memoryBytes ? `Herald's own process uses ${bytes(h.memoryBytes)} of memory.` : '');
 }
 
-function tick() {
-  if (current) {
-    $('state-since').textContent = current.sinceMs ? since(current.sinceMs) : '';
-    if (current.state === 'backoff' && current.untilMs) {
-      $('retry-countdown').textContent = countdown(current.untilMs);
-    }
+function renderTimes(state) {
+  const c = state.connection;
+  if (c) {
+    setText($('state-since'), c.sinceMs ? since(c.sinceMs, state.now) : '');
+    if (c.state === 'backoff' && c.untilMs) setText($('retry-countdown'), countdown(c.untilMs, state.now));
   }
-  if (lastHealth) {
-    $('m-pong').textContent = lastHealth.lastPongMs ? `last pong ${ago(lastHealth.lastPongMs)}` : '';
-  }
+  const h = state.health;
+  if (h) setText($('m-pong'), h.lastPongMs ? `last pong ${ago(h.lastPongMs, state.now)}` : '');
 }

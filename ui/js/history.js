@@ -1,20 +1,28 @@
 // The History screen: the disconnect table (paged), the online/offline timeline over 24 h
-// or 7 days, and CSV export.
+// or 7 days, and CSV export. Its data lives in the store (`state.history`); this module
+// fetches it and renders it.
 import { call, errorText } from './api.js';
+import { $, setText, setHidden } from './dom.js';
 import { dateTime, duration } from './format.js';
-import { toast } from './app.js';
+import { store } from './store.js';
+import { toast } from './toast.js';
+import { drawTimeline } from './timeline.js';
 
-const $ = (id) => document.getElementById(id);
 const PAGE = 50;
-let range = 'day';
-let oldestId = null;
+
+// The column names, repeated on each cell for the narrow layout, where the header row is not
+// shown (see `.table-card` in style.css).
+const LABELS = { code: 'Code', online: 'Online before' };
+
+function setHistory(patch) {
+  store.update((s) => ({ history: { ...s.history, ...patch } }));
+}
 
 export function init() {
   for (const b of document.querySelectorAll('.seg')) {
     b.addEventListener('click', () => {
-      range = b.dataset.range;
-      for (const o of document.querySelectorAll('.seg')) o.setAttribute('aria-pressed', String(o === b));
-      drawTimeline();
+      setHistory({ range: b.dataset.range });
+      loadTimeline();
     });
   }
   $('history-more').addEventListener('click', () => loadPage(false));
@@ -29,14 +37,37 @@ export function init() {
 }
 
 export async function refresh() {
-  await Promise.all([loadPage(true), drawTimeline()]);
+  await Promise.all([loadPage(true), loadTimeline()]);
 }
 
+// A disconnect recorded while the screen is shown goes on top; otherwise the screen reloads
+// when it is next opened.
 export function appended(record) {
-  if ($('view-history').hidden) return;
-  $('history-rows').prepend(row(record));
-  $('history-empty').hidden = true;
-  drawTimeline();
+  const s = store.get();
+  if (s.view !== 'history') return;
+  setHistory({ rows: [record, ...s.history.rows] });
+  loadTimeline();
+}
+
+export function render(state, previous) {
+  const h = state.history;
+  const was = previous.history;
+  if (h === was) return;
+  if (h.range !== was.range) {
+    for (const b of document.querySelectorAll('.seg')) b.setAttribute('aria-pressed', String(b.dataset.range === h.range));
+  }
+  if (h.rows !== was.rows) {
+    $('history-rows').replaceChildren(...h.rows.map(row));
+    setHidden($('history-empty'), h.rows.length > 0);
+  }
+  setHidden($('history-more'), !h.more);
+  if (h.timeline !== was.timeline && h.timeline) {
+    const t = h.timeline;
+    $('timeline').replaceChildren(drawTimeline(t, h.range));
+    setText($('uptime'), t.uptime != null
+      ? `Online ${(t.uptime * 100).toFixed(1)} % of the recorded time · ${t.disconnects.length} disconnects`
+      : 'Nothing recorded in this period yet.');
+  }
 }
 
 function tone(decision) {
@@ -45,6 +76,7 @@ function tone(decision) {
   return 'ok';
 }
 
+// A stop arrives as `stop:<end state>`; the end state is shown in words.
 function decisionText(decision, r) {
   if (decision === 'reconnect_now') return 'Reconnected at once';
   if (decision === 'backoff') return r.delayMs != null ? `Retry #${r.attempt} after ${duration(r.delayMs)}` : 'Retry';
@@ -54,17 +86,20 @@ function decisionText(decision, r) {
 
 function cell(text, cls) {
   const td = document.createElement('td');
-  if (cls) td.className = cls;
+  td.className = cls;
+  td.setAttribute('role', 'cell');
+  if (LABELS[cls]) td.dataset.label = LABELS[cls];
   td.textContent = text;
   return td;
 }
 
 function row(r) {
   const tr = document.createElement('tr');
+  tr.setAttribute('role', 'row');
   tr.append(cell(dateTime(r.atMs), 'time'));
   tr.append(cell(r.title, 'cause'));
   tr.append(cell(r.code != null ? String(r.code) : '—', 'code'));
-  const d = document.createElement('td');
+  const d = cell('', 'decision');
   const pill = document.createElement('span');
   pill.className = 'pill';
   pill.dataset.tone = tone(r.decision);
@@ -78,63 +113,24 @@ function row(r) {
 }
 
 async function loadPage(first) {
+  const s = store.get().history;
+  const oldest = s.rows.length ? s.rows[s.rows.length - 1].id : null;
   try {
-    const rows = await call('history', { beforeId: first ? null : oldestId, limit: PAGE });
-    const body = $('history-rows');
-    if (first) body.replaceChildren();
-    for (const r of rows) body.append(row(r));
-    if (rows.length) oldestId = rows[rows.length - 1].id;
-    $('history-empty').hidden = body.children.length > 0;
-    $('history-more').hidden = rows.length < PAGE;
+    const rows = await call('history', { beforeId: first ? null : oldest, limit: PAGE });
+    const now = store.get().history.rows;
+    setHistory({ rows: first ? rows : [...now, ...rows], more: rows.length === PAGE });
   } catch (err) {
     toast(errorText(err));
   }
 }
 
-const SVG = 'http://www.w3.org/2000/svg';
-
-function el(name, attrs) {
-  const e = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  return e;
-}
-
-async function drawTimeline() {
-  let t;
+async function loadTimeline() {
+  const range = store.get().history.range;
   try {
-    t = await call('timeline', { range });
+    const timeline = await call('timeline', { range });
+    // A later click on the other range wins over this answer.
+    if (store.get().history.range === range) setHistory({ timeline });
   } catch (err) {
     toast(errorText(err));
-    return;
   }
-  const W = 1000, H = 64, barY = 8, barH = 30;
-  const span = t.toMs - t.fromMs;
-  const x = (ms) => ((ms - t.fromMs) / span) * W;
-  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none' });
-  for (const s of t.spans) {
-    const rect = el('rect', { x: x(s.startMs), y: barY, width: Math.max(x(s.endMs) - x(s.startMs), 0.5), height: barH, class: s.state });
-    const title = el('title', {});
-    title.textContent = `${s.state}: ${dateTime(s.startMs)} – ${dateTime(s.endMs)}`;
-    rect.append(title);
-    svg.append(rect);
-  }
-  for (const m of t.disconnects) {
-    svg.append(el('rect', { x: x(m) - 0.75, y: barY - 4, width: 1.5, height: barH + 8, class: 'mark' }));
-  }
-  const ticks = range === 'day' ? 6 : 7;
-  for (let i = 0; i <= ticks; i++) {
-    const ms = t.fromMs + (span * i) / ticks;
-    const d = new Date(ms);
-    const label = range === 'day'
-      ? d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
-      : d.toLocaleDateString(undefined, { weekday: 'short' });
-    const anchor = i === 0 ? 'start' : i === ticks ? 'end' : 'middle';
-    const text = el('text', { x: x(ms), y: H - 4, 'text-anchor': anchor, class: 'tick' });
-    text.textContent = label;
-    svg.append(text);
-  }
-  $('timeline').replaceChildren(svg);
-  $('uptime').textContent = t.uptime != null
-    ? `Online ${(t.uptime * 100).toFixed(1)} % of the recorded time · ${t.disconnects.length} disconnects`
-    : 'Nothing recorded in this period yet.';
 }

@@ -1,13 +1,10 @@
 // The Link-phone screen: the rotating QR with its countdown, expiry and a new code, pairing
-// by phone number, and the success state.
+// by phone number, and the success state. Renders from the store; keeps nothing of its own.
 import { call, errorText } from './api.js';
+import { $, setText, setHidden } from './dom.js';
 import { countdown } from './format.js';
-import { toast } from './app.js';
-
-const $ = (id) => document.getElementById(id);
-let qr = null;          // {svg, expiresAtMs, index, total}
-let lastState = null;
-let pairedAt = 0;
+import { store } from './store.js';
+import { toast } from './toast.js';
 
 export function init() {
   $('new-qr-btn').addEventListener('click', async () => {
@@ -20,95 +17,94 @@ export function init() {
     input.removeAttribute('aria-invalid');
     try {
       const res = await call('pair_with_phone', { phone: input.value });
-      $('pair-code').textContent = res.code;
-      $('pair-code-box').hidden = false;
+      store.update({ phoneCode: res.code });
     } catch (err) {
       input.setAttribute('aria-invalid', 'true');
       $('phone-error').textContent = errorText(err);
     }
   });
-  setInterval(tick, 250);
 }
 
-export function isPairingByPhone() {
-  return $('phone-pairing').open && !$('pair-code-box').hidden;
-}
-
-export function justPaired() {
-  return pairedAt && Date.now() - pairedAt < 10000;
+export function render(state, previous) {
+  const c = state.connection;
+  if (c && (c !== previous.connection || state.pairNote !== previous.pairNote)) renderConnection(c, state, previous);
+  if (state.phoneCode !== previous.phoneCode) {
+    if (state.phoneCode) setText($('pair-code'), state.phoneCode);
+    setHidden($('pair-code-box'), !state.phoneCode);
+  }
+  if (state.view === 'pairing') renderCountdown(state);
 }
 
 function showSvg(svgText) {
-  const box = $('qr-box');
   const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
   const svg = doc.documentElement;
   if (svg.nodeName.toLowerCase() !== 'svg') return;
-  box.replaceChildren(document.importNode(svg, true));
+  $('qr-box').replaceChildren(document.importNode(svg, true));
 }
 
 function placeholder(text) {
+  const box = $('qr-box');
+  const current = box.querySelector('.placeholder');
+  if (current && current.textContent === text && box.children.length === 1) return;
   const p = document.createElement('p');
   p.className = 'placeholder';
   p.textContent = text;
-  $('qr-box').replaceChildren(p);
+  box.replaceChildren(p);
 }
 
-export function showConnection(view) {
-  const previous = lastState;
-  lastState = view.state;
-  const overlay = $('qr-overlay');
-  $('paired-box').hidden = true;
-  if (view.qr) {
-    if (!qr || qr.svg !== view.qr.svg) showSvg(view.qr.svg);
-    qr = view.qr;
-    overlay.hidden = true;
-    $('pair-status').textContent = 'Waiting for your phone to scan the code…';
-  } else {
-    qr = null;
-  }
-  if (view.pairCode) {
-    $('pair-code').textContent = view.pairCode;
-    $('pair-code-box').hidden = false;
-  }
+// What the status line under the steps says in each state.
+function status(view, note) {
+  if (note) return note;
+  if (view.qr) return 'Waiting for your phone to scan the code…';
   switch (view.state) {
+    case 'qr_expired': return 'The codes expired before a scan.';
+    case 'logged_out':
+    case 'not_linked': return view.detail;
+    case 'pairing_code': return 'Waiting for you to enter the code on your phone…';
+    default: return '';
+  }
+}
+
+function renderConnection(view, state, previous) {
+  const overlay = $('qr-overlay');
+  const before = previous.connection && previous.connection.qr;
+  if (view.qr && (!before || before.svg !== view.qr.svg || !$('qr-box').querySelector('svg'))) showSvg(view.qr.svg);
+  setText($('pair-status'), status(view, state.pairNote));
+  let linked = false;
+  switch (view.state) {
+    case 'pairing':
+    case 'pairing_code':
+      if (view.qr) setHidden(overlay, true);
+      break;
     case 'qr_expired':
-      overlay.hidden = false;
-      $('qr-overlay-text').textContent = 'Expired — get a new code';
-      $('pair-status').textContent = 'The codes expired before a scan.';
+      setHidden(overlay, false);
+      setText($('qr-overlay-text'), 'Expired — get a new code');
       break;
     case 'logged_out':
     case 'not_linked':
-      if (!view.qr) {
+      if (view.qr) {
+        setHidden(overlay, true);
+      } else {
         placeholder('Preparing a code…');
-        overlay.hidden = false;
-        $('qr-overlay-text').textContent = view.state === 'logged_out' ? 'Unlinked' : 'Not linked yet';
+        setHidden(overlay, false);
+        setText($('qr-overlay-text'), view.state === 'logged_out' ? 'Unlinked' : 'Not linked yet');
       }
-      $('pair-status').textContent = view.detail;
-      break;
-    case 'pairing':
-    case 'pairing_code':
       break;
     default:
       if (view.linked) {
+        linked = true;
         placeholder('Linked');
-        overlay.hidden = true;
-        $('pair-status').textContent = '';
-        $('pair-code-box').hidden = true;
-        $('paired-box').hidden = false;
-        $('paired-detail').textContent = view.account ? `This computer is linked to ${view.account}.` : view.detail;
-        if (previous === 'pairing' || previous === 'pairing_code' || previous === 'logging_in') pairedAt = Date.now();
+        setHidden(overlay, true);
+        setText($('paired-detail'), view.account ? `This computer is linked to ${view.account}.` : view.detail);
       } else {
         placeholder('Connecting to WhatsApp…');
       }
   }
-  tick();
+  setHidden($('paired-box'), !linked);
 }
 
-function tick() {
-  const el = $('qr-countdown');
-  if (qr && lastState === 'pairing') {
-    el.textContent = `Code ${qr.index} of ${qr.total} · new code in ${countdown(qr.expiresAtMs)}`;
-  } else {
-    el.textContent = '';
-  }
+function renderCountdown(state) {
+  const c = state.connection;
+  const qr = c && c.state === 'pairing' ? c.qr : null;
+  setText($('qr-countdown'), qr ? `Code ${qr.index} of ${qr.total} · new code in ${countdown(qr.expiresAtMs, state.now)}` : '');
 }

@@ -152,7 +152,7 @@ pub fn present(state: &ConnectionState, ctx: &Context) -> ConnectionView {
             v.since_ms = Some(*since_ms);
             (
                 "Online",
-                "Linked and connected; scheduled messages go out on time.".into(),
+                "Linked and connected; Herald reconnects by itself if the network drops.".into(),
                 Tone::Ok,
             )
         }
