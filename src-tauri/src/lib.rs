@@ -65,6 +65,10 @@ pub async fn start_service(
         // Only the real WhatsApp publishes its version; the demo never leaves this computer.
         fetch_version: demo.is_none() && options.server.is_none(),
         program_name: "Herald".into(),
+        // The demo's session is thrown away; it never needs a place in the user's keychain.
+        keychain: demo
+            .is_none()
+            .then(|| herald_core::service::KEYCHAIN_SERVICE.to_owned()),
     })
     .map_err(|e| e.to_string())?;
     Ok(AppState::new(service, demo))

@@ -3,6 +3,7 @@
 //! Std only, so that it compiles in seconds on a fresh machine before anything else is there.
 
 mod display;
+mod keychain;
 mod measure;
 mod run;
 mod setup;

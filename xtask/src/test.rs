@@ -14,6 +14,7 @@ const STEPS: &[&str] = &[
     "clippy",
     "tests",
     "conformance",
+    "keychain",
     "e2e",
     "screenshot",
 ];
@@ -61,6 +62,13 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
             step(&mut timings, "conformance against Baileys (node)", || {
                 conformance(&root)
             })?;
+        }
+        if wanted("keychain") && cfg!(target_os = "linux") {
+            step(
+                &mut timings,
+                "keychain (store key in a real Secret Service)",
+                || crate::keychain::run(&root, &target_dir(&root)),
+            )?;
         }
         if wanted("e2e") && cfg!(target_os = "linux") {
             step(&mut timings, "e2e (real app, WebDriver, Xvfb)", || {

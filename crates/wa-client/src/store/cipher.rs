@@ -97,7 +97,9 @@ pub(crate) fn apply_key(conn: &Connection, key: &StoreKey) -> Result<bool, rusql
         r.get::<_, i64>(0)
     }) {
         Ok(_) => Ok(true),
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
             Ok(false)
         }
         Err(e) => Err(e),
@@ -166,7 +168,9 @@ pub(crate) fn open(
     };
     let conn = Connection::open(path)?;
     if !apply_key(&conn, &key)? {
-        return Err(StoreError::Corrupt("database does not open with its own key"));
+        return Err(StoreError::Corrupt(
+            "database does not open with its own key",
+        ));
     }
     let backend = settle(dir, &key, backend, &candidates)?;
     key_source::record_backend(dir, backend)?;
@@ -199,10 +203,15 @@ pub(crate) fn unlock_read_only(
             return Ok(());
         }
     }
-    Err(match (&candidates.keychain_answer, key_source::recorded_backend(dir)) {
-        (Some(Err(fault)), _) => KeyError::KeychainUnavailable(fault.clone()).into(),
-        _ => StoreError::Corrupt("store key (no source has a key that opens the store)"),
-    })
+    Err(
+        match (
+            &candidates.keychain_answer,
+            key_source::recorded_backend(dir),
+        ) {
+            (Some(Err(fault)), _) => KeyError::KeychainUnavailable(fault.clone()).into(),
+            _ => StoreError::Corrupt("store key (no source has a key that opens the store)"),
+        },
+    )
 }
 
 fn find_opening_key(

@@ -242,8 +242,11 @@ pub(crate) fn lookup_keychain(entry: &KeychainEntry) -> Lookup {
 }
 
 /// Stores `key` in the keychain and reads it back: only a confirmed round trip counts.
-pub(crate) fn store_in_keychain(entry: &KeychainEntry, key: &StoreKey) -> Result<(), KeychainFault> {
-    entry.set(&key.hex().as_bytes()[..])?;
+pub(crate) fn store_in_keychain(
+    entry: &KeychainEntry,
+    key: &StoreKey,
+) -> Result<(), KeychainFault> {
+    entry.set(key.hex().as_bytes())?;
     match lookup_keychain(entry) {
         Lookup::Found(back) if back == *key => Ok(()),
         Lookup::Found(_) | Lookup::Absent => Err(KeychainFault::Unavailable(
@@ -286,7 +289,9 @@ struct Record {
 /// The backend recorded for this folder, if any.
 pub(crate) fn recorded_backend(dir: &Path) -> Option<KeyBackend> {
     let data = std::fs::read(dir.join(KEY_RECORD_FILE)).ok()?;
-    serde_json::from_slice::<Record>(&data).ok().map(|r| r.backend)
+    serde_json::from_slice::<Record>(&data)
+        .ok()
+        .map(|r| r.backend)
 }
 
 pub(crate) fn record_backend(dir: &Path, backend: KeyBackend) -> Result<(), KeyError> {
@@ -341,7 +346,11 @@ mod tests {
         assert_eq!(StoreKey::parse(b"not a key"), None);
         assert_eq!(StoreKey::parse(&key.hex().as_bytes()[..63]), None);
         assert_ne!(StoreKey::generate(), StoreKey::generate());
-        assert_eq!(format!("{key:?}"), "StoreKey(..)", "Debug never shows the key");
+        assert_eq!(
+            format!("{key:?}"),
+            "StoreKey(..)",
+            "Debug never shows the key"
+        );
     }
 
     #[test]

@@ -31,7 +31,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
 /// Removes what an interrupted migration left: the partial copy and its journal.
 pub(crate) fn clean_up_leftovers(path: &Path) -> Result<(), StoreError> {
     let tmp = encrypting_path(path);
-    for leftover in [sibling(&tmp, "-journal"), sibling(&tmp, "-wal"), tmp.clone()] {
+    for leftover in [
+        sibling(&tmp, "-journal"),
+        sibling(&tmp, "-wal"),
+        tmp.clone(),
+    ] {
         match std::fs::remove_file(&leftover) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -82,7 +86,10 @@ pub(crate) fn migrate(path: &Path, key: &StoreKey) -> Result<(), StoreError> {
         .map_err(io(&tmp))?;
     std::fs::rename(&tmp, path).map_err(io(path))?;
     sync_dir(path).map_err(io(path))?;
-    tracing::info!(tables = tables.len(), "plaintext session store encrypted in place");
+    tracing::info!(
+        tables = tables.len(),
+        "plaintext session store encrypted in place"
+    );
     Ok(())
 }
 

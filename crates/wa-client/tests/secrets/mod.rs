@@ -36,7 +36,7 @@ pub fn pair(store: &mut Store, prekeys: u32) -> Credentials {
     let creds = Credentials::generate(&mut rand::thread_rng(), 1_000);
     store.create_credentials(&creds).unwrap();
     store.save_account(&account()).unwrap();
-    store.add_prekeys(prekeys, 1, || rand::random()).unwrap();
+    store.add_prekeys(prekeys, 1, rand::random).unwrap();
     creds
 }
 
@@ -63,8 +63,11 @@ pub fn write_plaintext_store(dir: &Path, prekeys: u32) {
     drop(store);
     let key = fallback_key(&scratch);
     let conn = rusqlite::Connection::open(scratch.join(DB_FILE)).unwrap();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(key.bytes())))
-        .unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\";",
+        hex::encode(key.bytes())
+    ))
+    .unwrap();
     let plain = dir.join(DB_FILE);
     let _ = std::fs::remove_file(&plain);
     conn.execute(
@@ -79,7 +82,10 @@ pub fn write_plaintext_store(dir: &Path, prekeys: u32) {
     drop(conn);
     std::fs::remove_dir_all(&scratch).unwrap();
     let head = std::fs::read(&plain).unwrap();
-    assert!(head.starts_with(b"SQLite format 3\0"), "the legacy store is plaintext");
+    assert!(
+        head.starts_with(b"SQLite format 3\0"),
+        "the legacy store is plaintext"
+    );
 }
 
 /// Which of `needles` occur in the database file and its WAL (hex names for messages).
