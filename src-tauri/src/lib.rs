@@ -31,6 +31,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             commands::history,
             commands::timeline,
             commands::export_history_csv,
+            commands::save_support_bundle,
             commands::start_pairing,
             commands::pair_with_phone,
             commands::reconnect_now,

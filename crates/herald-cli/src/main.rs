@@ -15,6 +15,7 @@ mod printer;
 mod proto_json;
 mod status;
 mod stop;
+mod support_bundle;
 
 use std::process::ExitCode;
 
@@ -88,6 +89,15 @@ enum Command {
         server: ServerArgs,
         #[arg(long)]
         json: bool,
+    },
+    /// Write a zip for support: 14 days of logs, the history, settings, versions, OS and
+    /// memory, with keys, phone numbers and message texts redacted.
+    SupportBundle {
+        /// Where to write the zip.
+        #[arg(value_name = "FILE")]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataDirArg,
     },
     /// Protocol debugging tools.
     Debug {
@@ -186,6 +196,9 @@ fn dispatch(command: Command) -> Result<(), CliError> {
         }
         Command::Logout { data, server, json } => {
             logout::run(options::service_options(&data, &server)?, json)
+        }
+        Command::SupportBundle { out, data } => {
+            support_bundle::run(&data.resolve()?, &out, connect::now_ms() as i64)
         }
         Command::Debug {
             tool: DebugTool::Node { action },

@@ -14,6 +14,8 @@ pub mod history;
 pub mod offline;
 pub mod presentation;
 pub mod qr;
+pub mod redact;
 pub mod service;
 pub mod settings;
+pub mod support_bundle;
 pub mod timeline;

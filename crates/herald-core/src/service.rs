@@ -223,6 +223,28 @@ impl Service {
             disconnects,
         })
     }
+    /// Writes a support bundle (see [`crate::support_bundle`]) with the live health, on a
+    /// blocking thread: reading the session may wait on the keychain.
+    pub async fn support_bundle(
+        &self,
+        out: PathBuf,
+        program: String,
+        now_ms: i64,
+    ) -> Result<crate::support_bundle::BundleSummary, crate::support_bundle::BundleError> {
+        let live_health = self.health().await.ok();
+        let request = crate::support_bundle::BundleRequest {
+            data_dir: self.inner.options.data_dir.clone(),
+            program,
+            now_ms,
+            live_health,
+        };
+        tokio::task::spawn_blocking(move || crate::support_bundle::write(&request, &out))
+            .await
+            .map_err(|e| crate::support_bundle::BundleError::Io {
+                path: PathBuf::from("support bundle"),
+                source: std::io::Error::other(e),
+            })?
+    }
 
     /// Writes the whole history as CSV into `dir`; returns the file and the row count.
     pub fn export_history(

@@ -287,7 +287,7 @@ struct Record {
 }
 
 /// The backend recorded for this folder, if any.
-pub(crate) fn recorded_backend(dir: &Path) -> Option<KeyBackend> {
+pub fn recorded_backend(dir: &Path) -> Option<KeyBackend> {
     let data = std::fs::read(dir.join(KEY_RECORD_FILE)).ok()?;
     serde_json::from_slice::<Record>(&data)
         .ok()
