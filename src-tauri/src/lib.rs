@@ -12,6 +12,7 @@ pub mod notify;
 pub mod paths;
 pub mod state;
 pub mod tray;
+pub mod updater;
 pub mod window;
 
 use herald_core::demo::Demo;
@@ -133,6 +134,7 @@ pub fn run() {
             let presence = tray::create(&handle);
             app.state::<AppState>().set_tray(presence);
             events::forward(handle.clone(), service.clone());
+            updater::start(&handle);
             if hidden && presence == state::TrayPresence::Shown {
                 tracing::info!("started in the tray; the window opens from the tray menu");
             } else {

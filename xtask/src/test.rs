@@ -17,6 +17,7 @@ const STEPS: &[&str] = &[
     "keychain",
     "e2e",
     "screenshot",
+    "install",
 ];
 
 pub fn run_all(args: &[String]) -> Result<(), String> {
@@ -77,6 +78,13 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
         }
         if wanted("screenshot") && cfg!(target_os = "linux") {
             step(&mut timings, "run --screenshot", || screenshot(&root))?;
+        }
+        if wanted("install") && cfg!(target_os = "linux") {
+            step(
+                &mut timings,
+                "install (.deb into a throwaway root, run, purge)",
+                || crate::install_test::run(&root, &target_dir(&root)),
+            )?;
         }
         Ok(())
     })();
