@@ -91,7 +91,12 @@ pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
 /// the key on the first read, which fails with `SQLITE_NOTADB` when it is wrong.
 pub(crate) fn apply_key(conn: &Connection, key: &StoreKey) -> Result<bool, rusqlite::Error> {
     let hex = key.hex();
-    let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex.as_str()));
+    // A wrong key is an answer here, not an error: keep SQLCipher from printing its own
+    // decryption errors to stderr while candidates are tried.
+    let pragma = zeroize::Zeroizing::new(format!(
+        "PRAGMA cipher_log_level = NONE; PRAGMA key = \"x'{}'\";",
+        hex.as_str()
+    ));
     conn.execute_batch(&pragma)?;
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
