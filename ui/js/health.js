@@ -49,6 +49,9 @@ export function showHealth(h) {
   $('m-version-source').textContent = h.versionSource ? `source: ${h.versionSource}` : '';
   $('m-account').textContent = h.account ? h.account.phone : 'Not linked';
   $('m-disconnects').textContent = h.disconnects ? `${h.disconnects} disconnect${h.disconnects === 1 ? '' : 's'} recorded` : '';
+  const key = h.storeKey;
+  $('m-keys').textContent = !key ? '—' : key.protected ? (key.backend === 'keychain' ? 'In the OS keychain' : 'Key from the environment') : 'Not protected';
+  $('m-keys-note').textContent = key && !key.protected ? `The key is in a file beside the session${key.note ? ` (${key.note})` : ''}.` : '';
   $('m-memory').textContent = h.memoryBytes ? `Herald's own process uses ${bytes(h.memoryBytes)} of memory.` : '';
   tick();
 }
