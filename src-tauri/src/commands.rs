@@ -92,6 +92,42 @@ pub fn export_history_csv(state: State<'_, AppState>) -> Result<Exported> {
     })
 }
 
+#[derive(Debug, Serialize)]
+pub struct SavedBundle {
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// Saves a support bundle (logs, history, settings, versions; secrets redacted) in the
+/// Downloads folder (or the temporary folder without one).
+#[tauri::command]
+pub async fn save_support_bundle(state: State<'_, AppState>) -> Result<SavedBundle> {
+    let dir = dirs::download_dir()
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(std::env::temp_dir);
+    let stamp = herald_core::export::iso8601(now_ms())
+        .replace([':', '.'], "-")
+        .trim_end_matches('Z')
+        .to_string();
+    let out = dir.join(format!("herald-support-{stamp}.zip"));
+    let program = format!("herald {}", env!("CARGO_PKG_VERSION"));
+    let summary = state
+        .service
+        .support_bundle(out, program, now_ms())
+        .await
+        .map_err(|e| {
+            UiError::new(
+                "support_bundle",
+                e.to_string(),
+                "Check that the Downloads folder is writable.",
+            )
+        })?;
+    Ok(SavedBundle {
+        path: summary.path.display().to_string(),
+        bytes: summary.bytes,
+    })
+}
+
 /// Fresh QR codes (after they expired, or after a logout).
 #[tauri::command]
 pub async fn start_pairing(state: State<'_, AppState>) -> Result<()> {

@@ -12,6 +12,7 @@ pub mod notify;
 pub mod paths;
 pub mod state;
 pub mod tray;
+pub mod updater;
 pub mod window;
 
 use herald_core::demo::Demo;
@@ -31,6 +32,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             commands::history,
             commands::timeline,
             commands::export_history_csv,
+            commands::save_support_bundle,
             commands::start_pairing,
             commands::pair_with_phone,
             commands::reconnect_now,
@@ -65,6 +67,10 @@ pub async fn start_service(
         // Only the real WhatsApp publishes its version; the demo never leaves this computer.
         fetch_version: demo.is_none() && options.server.is_none(),
         program_name: "Herald".into(),
+        // The demo's session is thrown away; it never needs a place in the user's keychain.
+        keychain: demo
+            .is_none()
+            .then(|| herald_core::service::KEYCHAIN_SERVICE.to_owned()),
     })
     .map_err(|e| e.to_string())?;
     Ok(AppState::new(service, demo))
@@ -128,6 +134,7 @@ pub fn run() {
             let presence = tray::create(&handle);
             app.state::<AppState>().set_tray(presence);
             events::forward(handle.clone(), service.clone());
+            updater::start(&handle);
             if hidden && presence == state::TrayPresence::Shown {
                 tracing::info!("started in the tray; the window opens from the tray menu");
             } else {

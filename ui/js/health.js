@@ -48,6 +48,9 @@ function renderHealth(h) {
   setText($('m-version-source'), h.versionSource ? `source: ${h.versionSource}` : '');
   setText($('m-account'), h.account ? h.account.phone : 'Not linked');
   setText($('m-disconnects'), h.disconnects ? `${h.disconnects} disconnect${h.disconnects === 1 ? '' : 's'} recorded` : '');
+  const key = h.storeKey;
+  setText($('m-keys'), !key ? '—' : key.protected ? (key.backend === 'keychain' ? 'In the OS keychain' : 'Key from the environment') : 'Not protected');
+  setText($('m-keys-note'), key && !key.protected ? `The key is in a file beside the session${key.note ? ` (${key.note})` : ''}.` : '');
   setText($('m-memory'), h.memoryBytes ? `Herald's own process uses ${bytes(h.memoryBytes)} of memory.` : '');
 }
 

@@ -7,6 +7,15 @@ const numbers = ['keepaliveMinSecs', 'keepaliveMaxSecs', 'connectTimeoutSecs', '
 
 export function init() {
   $('settings-form').addEventListener('submit', save);
+  $('bundle-btn').addEventListener('click', async () => {
+    $('bundle-status').textContent = 'Saving…';
+    try {
+      const res = await call('save_support_bundle');
+      $('bundle-status').textContent = `Saved to ${res.path}`;
+    } catch (err) {
+      $('bundle-status').textContent = errorText(err);
+    }
+  });
 }
 
 export async function load() {

@@ -2,7 +2,10 @@
 //!
 //! Std only, so that it compiles in seconds on a fresh machine before anything else is there.
 
+mod bundle;
 mod display;
+mod install_test;
+mod keychain;
 mod measure;
 mod run;
 mod setup;
@@ -21,6 +24,9 @@ commands:
                              build and start Herald; with no display, under Xvfb;
                              --screenshot saves a PNG of the window once it has rendered, then exits
   test [STEP…]               set-up, formatting, lints and every test suite, each step timed
+  bundle [--debug]           the release app's .deb and .rpm (with herald-cli), signed for the
+                             updater when TAURI_SIGNING_PRIVATE_KEY is set; --debug makes the
+                             .deb of the debug build instead (what the install test does)
   measure                    release build: launch-to-paint time and memory of the app and its
                              WebKit processes, window open and in the tray (Linux)
 ";
@@ -32,6 +38,7 @@ fn main() -> ExitCode {
         Some("run") => run::RunOptions::parse(&args[1..]).and_then(|o| run::run(&o)),
         Some("test") => test::run_all(&args[1..]),
         Some("measure") => measure::run(),
+        Some("bundle") => bundle::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())
@@ -51,6 +58,13 @@ fn main() -> ExitCode {
 pub fn root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// Where cargo puts what it builds.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
 }
 
 /// The cargo that runs us, so that toolchain overrides carry over.

@@ -127,7 +127,7 @@ fn build(release: bool) -> Result<PathBuf, String> {
 }
 
 /// Starts the app, waits until its UI reports it has painted, saves the screen, and stops it.
-fn screenshot(mut app: Command, display: Option<String>, path: &PathBuf) -> Result<(), String> {
+pub fn screenshot(mut app: Command, display: Option<String>, path: &PathBuf) -> Result<(), String> {
     let display = display.ok_or("--screenshot needs Linux with Xvfb")?;
     let mut child = app
         .stderr(Stdio::piped())

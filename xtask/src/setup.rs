@@ -16,6 +16,10 @@ const APT_BUILD: &[&str] = &[
     "pkg-config",
     "libwebkit2gtk-4.1-dev",
     "libayatana-appindicator3-1",
+    // SQLCipher (the session store) links the system libcrypto.
+    "libssl-dev",
+    // The bundler looks for the tray library's development files when making packages.
+    "libayatana-appindicator3-dev",
 ];
 
 /// Running headless and testing: a virtual display, the WebDriver for WebKitGTK, a private
@@ -30,6 +34,10 @@ const APT_TEST: &[&str] = &[
     "python3-dbus",
     "python3-gi",
     "imagemagick",
+    // The store key against a real Secret Service (`cargo xtask test keychain`).
+    "gnome-keyring",
+    // The install test checks the package's desktop entry.
+    "desktop-file-utils",
 ];
 
 /// tauri-driver bridges WebDriver clients to WebKitWebDriver; pinned so tests do not drift.

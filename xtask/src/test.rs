@@ -14,8 +14,10 @@ const STEPS: &[&str] = &[
     "clippy",
     "tests",
     "conformance",
+    "keychain",
     "e2e",
     "screenshot",
+    "install",
 ];
 
 pub fn run_all(args: &[String]) -> Result<(), String> {
@@ -62,6 +64,13 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
                 conformance(&root)
             })?;
         }
+        if wanted("keychain") && cfg!(target_os = "linux") {
+            step(
+                &mut timings,
+                "keychain (store key in a real Secret Service)",
+                || crate::keychain::run(&root, &target_dir(&root)),
+            )?;
+        }
         if wanted("e2e") && cfg!(target_os = "linux") {
             step(&mut timings, "e2e (real app, WebDriver, Xvfb)", || {
                 e2e(&root)
@@ -69,6 +78,13 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
         }
         if wanted("screenshot") && cfg!(target_os = "linux") {
             step(&mut timings, "run --screenshot", || screenshot(&root))?;
+        }
+        if wanted("install") && cfg!(target_os = "linux") {
+            step(
+                &mut timings,
+                "install (.deb into a throwaway root, run, purge)",
+                || crate::install_test::run(&root, &target_dir(&root)),
+            )?;
         }
         Ok(())
     })();

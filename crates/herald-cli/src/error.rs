@@ -40,6 +40,8 @@ pub enum CliError {
     /// A wait ran out.
     #[error("{0}")]
     TimedOut(String),
+    #[error("support bundle: {0}")]
+    Bundle(#[from] herald_core::support_bundle::BundleError),
 }
 
 impl CliError {

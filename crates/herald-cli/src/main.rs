@@ -16,6 +16,7 @@ mod proto_json;
 mod schedule;
 mod status;
 mod stop;
+mod support_bundle;
 
 use std::process::ExitCode;
 
@@ -94,6 +95,14 @@ enum Command {
     Schedule {
         #[command(subcommand)]
         action: schedule::ScheduleCommand,
+    /// Write a zip for support: 14 days of logs, the history, settings, versions, OS and
+    /// memory, with keys, phone numbers and message texts redacted.
+    SupportBundle {
+        /// Where to write the zip.
+        #[arg(value_name = "FILE")]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataDirArg,
     },
     /// Protocol debugging tools.
     Debug {
@@ -194,6 +203,9 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             logout::run(options::service_options(&data, &server)?, json)
         }
         Command::Schedule { action } => schedule::run(action),
+        Command::SupportBundle { out, data } => {
+            support_bundle::run(&data.resolve()?, &out, connect::now_ms() as i64)
+        }
         Command::Debug {
             tool: DebugTool::Node { action },
         } => match action {

@@ -76,6 +76,7 @@ pub fn service_options(data: &DataDirArg, server: &ServerArgs) -> Result<Service
         fetch_version: server.is_none(),
         server,
         program_name: PROGRAM_NAME.to_owned(),
+        keychain: Some(herald_core::service::KEYCHAIN_SERVICE.to_owned()),
     })
 }
 

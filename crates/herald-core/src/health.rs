@@ -27,6 +27,8 @@ pub struct HealthView {
     pub memory_bytes: Option<u64>,
     /// Disconnects recorded so far.
     pub disconnects: u64,
+    /// Where the session store's key is kept; `protected: false` is shown as "not protected".
+    pub store_key: wa_client::store::KeyStatus,
 }
 
 /// The linked account.

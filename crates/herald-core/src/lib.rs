@@ -15,6 +15,8 @@ pub mod offline;
 pub mod presentation;
 pub mod qr;
 pub mod schedule;
+pub mod redact;
 pub mod service;
 pub mod settings;
+pub mod support_bundle;
 pub mod timeline;

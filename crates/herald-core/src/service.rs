@@ -76,6 +76,22 @@ pub struct ServiceOptions {
     pub fetch_version: bool,
     /// Named in the session lock, so a second process can say who holds the session.
     pub program_name: String,
+    /// The OS keychain service that holds the session store's key (`None`: no keychain; the
+    /// key then comes from `HERALD_STORE_KEY(_FILE)` or the flagged key file).
+    pub keychain: Option<String>,
+}
+
+/// The keychain service name Herald's store key is kept under.
+pub const KEYCHAIN_SERVICE: &str = "herald";
+
+/// Where the session store's key comes from. `HERALD_KEYCHAIN=off` keeps the keychain out
+/// (servers whose keychain would prompt, test runs on a desktop).
+pub fn store_keys(keychain: Option<&str>) -> wa_client::store::KeySource {
+    let off = std::env::var("HERALD_KEYCHAIN").is_ok_and(|v| v == "off" || v == "0");
+    match keychain {
+        Some(service) if !off => wa_client::store::KeySource::with_keychain(service),
+        _ => wa_client::store::KeySource::default(),
+    }
 }
 
 /// Why the service could not start or a command failed.
@@ -172,9 +188,10 @@ impl Service {
 
     /// The health snapshot now.
     pub async fn health(&self) -> Result<HealthView, ServiceError> {
-        let h = self.engine().await.health();
+        let engine = self.engine().await;
+        let h = engine.health();
         let conn = lock(&self.inner.db);
-        health_view(&conn, &h)
+        health_view(&conn, &h, engine.store_key())
     }
 
     /// One page of the history, newest first.
@@ -210,6 +227,28 @@ impl Service {
             spans,
             disconnects,
         })
+    }
+    /// Writes a support bundle (see [`crate::support_bundle`]) with the live health, on a
+    /// blocking thread: reading the session may wait on the keychain.
+    pub async fn support_bundle(
+        &self,
+        out: PathBuf,
+        program: String,
+        now_ms: i64,
+    ) -> Result<crate::support_bundle::BundleSummary, crate::support_bundle::BundleError> {
+        let live_health = self.health().await.ok();
+        let request = crate::support_bundle::BundleRequest {
+            data_dir: self.inner.options.data_dir.clone(),
+            program,
+            now_ms,
+            live_health,
+        };
+        tokio::task::spawn_blocking(move || crate::support_bundle::write(&request, &out))
+            .await
+            .map_err(|e| crate::support_bundle::BundleError::Io {
+                path: PathBuf::from("support bundle"),
+                source: std::io::Error::other(e),
+            })?
     }
 
     /// Writes the whole history as CSV into `dir`; returns the file and the row count.
@@ -322,6 +361,7 @@ pub fn engine_config(options: &ServiceOptions, s: &Settings) -> EngineConfig {
     let mut c = EngineConfig {
         data_dir: options.data_dir.join("session"),
         program_name: options.program_name.clone(),
+        store_key: store_keys(options.keychain.as_deref()),
         ..EngineConfig::default()
     };
     if let Some(server) = &options.server {
@@ -366,7 +406,11 @@ fn present(shared: &mut Shared, state: &ConnectionState) -> ConnectionView {
     view
 }
 
-fn health_view(conn: &Connection, h: &wa_client::Health) -> Result<HealthView, ServiceError> {
+fn health_view(
+    conn: &Connection,
+    h: &wa_client::Health,
+    store_key: &wa_client::store::KeyStatus,
+) -> Result<HealthView, ServiceError> {
     let last = history::page(conn, None, 1)?.into_iter().next();
     Ok(HealthView {
         state: h.state.clone(),
@@ -384,6 +428,7 @@ fn health_view(conn: &Connection, h: &wa_client::Health) -> Result<HealthView, S
             .and_then(|v| v.as_str().map(str::to_owned)),
         memory_bytes: process_memory(),
         disconnects: history::count(conn)?,
+        store_key: store_key.clone(),
     })
 }
 
@@ -525,7 +570,7 @@ fn handle(
         | EngineEvent::PrekeysUploaded { .. } => {}
     }
     if publish_health {
-        match health_view(conn, &engine.health()) {
+        match health_view(conn, &engine.health(), engine.store_key()) {
             Ok(h) => {
                 let _ = events.send(ServiceEvent::Health(h));
             }

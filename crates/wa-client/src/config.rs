@@ -11,6 +11,8 @@ use wa_core::pair::qr::CompanionWebClientType;
 use wa_core::payload::{AppVersion, ClientConfig};
 use wa_core::signal::PublicKey;
 
+use crate::store::KeySource;
+
 /// The WhatsApp Web chat endpoint.
 pub const DEFAULT_SERVER_URL: &str = "wss://web.whatsapp.com/ws/chat";
 /// The `Origin` header WhatsApp Web sends.
@@ -59,6 +61,9 @@ pub struct EngineConfig {
     pub event_capacity: usize,
     /// Name written into the lock file so a second process can say who holds the session.
     pub program_name: String,
+    /// Where the session store's encryption key comes from. The default uses no keychain
+    /// (tests and tools); the app sets [`KeySource::with_keychain`].
+    pub store_key: KeySource,
 }
 
 impl Default for EngineConfig {
@@ -82,6 +87,7 @@ impl Default for EngineConfig {
             prekeys: PrekeyConfig::default(),
             event_capacity: 1024,
             program_name: default_program_name(),
+            store_key: KeySource::default(),
         }
     }
 }

@@ -34,9 +34,15 @@
 //!   and gets `RecvError::Lagged(n)` once; it should then re-read [`EngineHandle::state`] and
 //!   [`EngineHandle::health`], which are always current. The engine never waits for a
 //!   subscriber.
-//! * Secrets at rest (see [`store`]): with the `keychain` feature, secret columns are sealed with
-//!   a key kept in the OS keychain; without it (the default build), the store and its folder are
-//!   owner-only (0600/0700 on Unix).
+//! * Secrets at rest (see [`store`]): the session store is one SQLCipher database, encrypted
+//!   as a whole under a random 32-byte raw key. [`store::KeySource`] says where the key comes
+//!   from, in order: the OS keychain (keyring 4; only when `EngineConfig::store_key` names a
+//!   keychain service, as the app does), else a key in `HERALD_STORE_KEY` (64 hex digits) or the
+//!   file named by `HERALD_STORE_KEY_FILE`, else an owner-only `store.key` file beside the
+//!   database, which [`EngineHandle::store_key`] and the log flag as not protected and which
+//!   moves into the keychain once one answers. Keychain calls time out after 1 s, so a locked
+//!   keychain is an error, never a hang. A plaintext store from an older build is encrypted in
+//!   place on open. The folder and files are also owner-only (0700/0600 on Unix).
 
 pub mod clock;
 pub mod config;
@@ -170,7 +176,8 @@ impl Engine {
             &config.program_name,
             deps.clock.now_ms(),
         )?;
-        let store = store::Store::open(&config.data_dir)?;
+        let store = store::Store::open_with(&config.data_dir, &config.store_key)?;
+        let store_key = store.key_status().clone();
         let (commands_tx, commands_rx) = mpsc::channel(32);
         let (state_tx, state_rx) = watch::channel(ConnectionState::Idle);
         let (events_tx, _) = broadcast::channel(config.event_capacity.max(1));
@@ -196,6 +203,7 @@ impl Engine {
             events: events_tx,
             health,
             task: Mutex::new(Some(task)),
+            store_key,
         })
     }
 }
@@ -208,6 +216,7 @@ pub struct EngineHandle {
     events: broadcast::Sender<EngineEvent>,
     health: Arc<Mutex<Health>>,
     task: Mutex<Option<JoinHandle<()>>>,
+    store_key: store::KeyStatus,
 }
 
 impl EngineHandle {
@@ -219,6 +228,11 @@ impl EngineHandle {
     /// The ordered event stream from now on. Bounded: see the crate docs for slow subscribers.
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.events.subscribe()
+    }
+
+    /// Where the session store's key is kept, and whether that protects it.
+    pub fn store_key(&self) -> &store::KeyStatus {
+        &self.store_key
     }
 
     /// A snapshot of the connection's health.

@@ -5,11 +5,17 @@
 //!   state or the new one.
 //! * On logout the whole store is copied to `archive/session-<unix ms>.db` (`VACUUM INTO`)
 //!   before the device row is removed: a session is never silently deleted.
-//! * Secrets at rest: the folder is created owner-only (0700) and the database, its WAL and
-//!   shared-memory files owner-only (0600) on Unix; SQLite gives the WAL and SHM files the
-//!   database file's mode. The OS keychain is not used in this build.
+//! * Secrets at rest: the whole database (and so its WAL) is encrypted with SQLCipher under a
+//!   random 32-byte key held by the OS keychain, a key the operator provides, or an owner-only
+//!   key file flagged "not protected" ([`key_source`], [`KeyStatus`]); a plaintext store from
+//!   an older build is encrypted in place on open. The folder is also owner-only (0700) and
+//!   the files 0600 on Unix.
 
+mod cipher;
 mod credentials;
+pub mod key_source;
+pub mod keychain;
+mod migrate_plain;
 mod peek;
 mod signal;
 
@@ -19,7 +25,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use wa_core::payload::AppVersion;
 
 pub use credentials::{Account, Credentials, SignedPreKey};
-pub use peek::{peek, SessionSummary};
+pub use key_source::{KeyBackend, KeyError, KeySource, KeyStatus, StoreKey};
+pub use peek::{peek, peek_with, SessionSummary};
 pub use signal::{IdentityChange, PairwiseKind, Received, SignalStoreError, SignalTx};
 
 /// The database file's name in the data folder.
@@ -49,6 +56,9 @@ pub enum StoreError {
     /// The database is newer than this program.
     #[error("store schema version {0} is newer than this program knows")]
     TooNew(u32),
+    /// The encryption key could not be had, or does not open the store.
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 /// One archived session.
@@ -66,6 +76,10 @@ pub struct ArchivedSession {
 pub struct Store {
     conn: Connection,
     dir: PathBuf,
+    // Only archives need it again (their copies are encrypted under the same key).
+    #[cfg_attr(not(test), allow(dead_code))]
+    key: StoreKey,
+    key_status: KeyStatus,
 }
 
 /// Creates `dir` (and parents) with owner-only permissions where the OS has them.
@@ -99,8 +113,15 @@ fn ensure_private_file(path: &Path) -> std::io::Result<()> {
 }
 
 impl Store {
-    /// Opens (creating and migrating) the store in `dir`.
+    /// Opens (creating and migrating) the store in `dir` with the default key sources (no
+    /// keychain: see [`KeySource::default`]).
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(dir, &KeySource::default())
+    }
+
+    /// Opens (creating, encrypting a plaintext one, and migrating) the store in `dir`, its key
+    /// from `keys`.
+    pub fn open_with(dir: &Path, keys: &KeySource) -> Result<Self, StoreError> {
         ensure_private_dir(dir).map_err(|source| StoreError::Io {
             path: dir.to_owned(),
             source,
@@ -110,7 +131,7 @@ impl Store {
             path: path.clone(),
             source,
         })?;
-        let conn = Connection::open(&path)?;
+        let (conn, key, key_status) = cipher::open(dir, &path, keys)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a committed credential write survives power loss, not only a process crash.
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -118,6 +139,8 @@ impl Store {
         let mut store = Self {
             conn,
             dir: dir.to_owned(),
+            key,
+            key_status,
         };
         store.migrate()?;
         Ok(store)
@@ -146,6 +169,11 @@ impl Store {
     /// The data folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Where the encryption key is kept and whether that protects it.
+    pub fn key_status(&self) -> &KeyStatus {
+        &self.key_status
     }
 
     /// The stored device, if keys were generated.
@@ -317,10 +345,14 @@ mod tests;
 
 #[cfg(test)]
 impl Store {
-    /// Opens an archived copy read-only to check it holds a device.
-    fn open_archive(path: &Path) -> Option<Credentials> {
+    /// Opens an archived copy (encrypted under the store's key) read-only to check it holds a
+    /// device.
+    fn open_archive(&self, path: &Path) -> Option<Credentials> {
         let conn =
             Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+        if !cipher::apply_key(&conn, &self.key).ok()? {
+            return None;
+        }
         credentials::load(&conn).ok().flatten()
     }
 }

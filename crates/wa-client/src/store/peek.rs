@@ -7,7 +7,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
-use super::{StoreError, DB_FILE, MIGRATIONS};
+use super::{cipher, KeySource, StoreError, DB_FILE, MIGRATIONS};
 
 /// What a store holds, without its secrets.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -28,8 +28,15 @@ pub struct SessionSummary {
     pub archived_sessions: u64,
 }
 
-/// Reads the summary of the store in `dir`; `None` when there is no store yet.
+/// Reads the summary of the store in `dir` with the default key sources; `None` when there
+/// is no store yet.
 pub fn peek(dir: &Path) -> Result<Option<SessionSummary>, StoreError> {
+    peek_with(dir, &KeySource::default())
+}
+
+/// Reads the summary of the store in `dir`, its key from `keys` (never a new key, never a
+/// move: a store no key opens is an error here and is left for the engine to deal with).
+pub fn peek_with(dir: &Path, keys: &KeySource) -> Result<Option<SessionSummary>, StoreError> {
     let path = dir.join(DB_FILE);
     if !path.exists() {
         return Ok(None);
@@ -38,6 +45,7 @@ pub fn peek(dir: &Path) -> Result<Option<SessionSummary>, StoreError> {
         &path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
+    cipher::unlock_read_only(dir, &path, keys, &conn)?;
     // The engine's writes are short transactions; wait them out instead of failing.
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;

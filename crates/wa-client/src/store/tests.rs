@@ -49,7 +49,7 @@ fn archive_keeps_a_copy_and_clears_the_device() {
     assert!(path.exists());
     assert!(store.load_credentials().unwrap().is_none());
     assert_eq!(store.prekey_count().unwrap(), 0);
-    let archived = Store::open_archive(&path);
+    let archived = store.open_archive(&path);
     assert!(archived.is_some());
     assert_eq!(store.archives().unwrap().len(), 1);
     #[cfg(unix)]
