@@ -10,6 +10,7 @@
 //! carries a note. Every pair must reach 4.5 : 1 (WCAG 2 AA for normal-size text).
 //!
 //! `cargo test -p herald --test ui_contrast -- --nocapture` prints the table.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

@@ -1,5 +1,6 @@
 //! The window's pure JavaScript (the store and navigation in `ui/js/`), tested with Node's own
 //! test runner from `tests/ui/*.test.mjs`. Node is already needed by the conformance suite.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -105,7 +105,7 @@ pub async fn save_support_bundle(state: State<'_, AppState>) -> Result<SavedBund
     let dir = dirs::download_dir()
         .filter(|d| d.is_dir())
         .unwrap_or_else(std::env::temp_dir);
-    let stamp = herald_core::export::iso8601(now_ms())
+    let stamp = herald_core::export::iso8601(now())
         .replace([':', '.'], "-")
         .trim_end_matches('Z')
         .to_string();
@@ -113,7 +113,7 @@ pub async fn save_support_bundle(state: State<'_, AppState>) -> Result<SavedBund
     let program = format!("herald {}", env!("CARGO_PKG_VERSION"));
     let summary = state
         .service
-        .support_bundle(out, program, now_ms())
+        .support_bundle(out, program, now())
         .await
         .map_err(|e| {
             UiError::new(

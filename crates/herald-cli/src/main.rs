@@ -95,6 +95,7 @@ enum Command {
     Schedule {
         #[command(subcommand)]
         action: schedule::ScheduleCommand,
+    },
     /// Write a zip for support: 14 days of logs, the history, settings, versions, OS and
     /// memory, with keys, phone numbers and message texts redacted.
     SupportBundle {
@@ -203,9 +204,11 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             logout::run(options::service_options(&data, &server)?, json)
         }
         Command::Schedule { action } => schedule::run(action),
-        Command::SupportBundle { out, data } => {
-            support_bundle::run(&data.resolve()?, &out, connect::now_ms() as i64)
-        }
+        Command::SupportBundle { out, data } => support_bundle::run(
+            &data.resolve()?,
+            &out,
+            wa_client::Clock::now(&wa_client::SystemClock),
+        ),
         Command::Debug {
             tool: DebugTool::Node { action },
         } => match action {

@@ -10,11 +10,11 @@ use crate::error::CliError;
 use crate::printer::emit;
 
 /// `support-bundle`.
-pub fn run(data_dir: &Path, out: &Path, now_ms: i64) -> Result<(), CliError> {
+pub fn run(data_dir: &Path, out: &Path, now: wa_client::UnixMillis) -> Result<(), CliError> {
     let request = BundleRequest {
         data_dir: data_dir.to_owned(),
         program: format!("herald-cli {}", env!("CARGO_PKG_VERSION")),
-        now_ms,
+        now,
         live_health: None,
     };
     let summary = support_bundle::write(&request, out)?;

@@ -1,5 +1,6 @@
 //! `herald-cli schedule …` as real processes: the flags, `--json` output, bad input (exit 2,
 //! one line, nothing saved), and writing while `connect` holds the session.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! lookup alone, and the process's resident memory before and after the start.
 //!
 //! `cargo bench -p herald-core --bench schedule_outbox`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -234,13 +234,13 @@ impl Service {
         &self,
         out: PathBuf,
         program: String,
-        now_ms: i64,
+        now: wa_client::UnixMillis,
     ) -> Result<crate::support_bundle::BundleSummary, crate::support_bundle::BundleError> {
         let live_health = self.health().await.ok();
         let request = crate::support_bundle::BundleRequest {
             data_dir: self.inner.options.data_dir.clone(),
             program,
-            now_ms,
+            now,
             live_health,
         };
         tokio::task::spawn_blocking(move || crate::support_bundle::write(&request, &out))

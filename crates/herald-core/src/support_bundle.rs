@@ -21,10 +21,11 @@ use crate::health::{process_memory, HealthView};
 use crate::offline::{self, SESSION_DIR};
 use crate::redact::Redactor;
 use crate::{history, settings};
+use wa_client::UnixMillis;
 
 /// How far back logs and history go.
-pub const DAYS: i64 = 14;
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+pub const DAYS: u64 = 14;
+const WINDOW: std::time::Duration = std::time::Duration::from_secs(DAYS * 24 * 60 * 60);
 /// The most of one log file that goes in (its end: the newest lines).
 const MAX_LOG_BYTES: u64 = 4 * 1024 * 1024;
 /// Columns of the app database whose values are message content.
@@ -37,7 +38,8 @@ pub struct BundleRequest {
     pub data_dir: PathBuf,
     /// The program and its version, e.g. `herald 0.1.0`.
     pub program: String,
-    pub now_ms: i64,
+    /// When the bundle is made; logs and history reach back [`DAYS`] from here.
+    pub now: UnixMillis,
     /// The running service's health, when there is one.
     pub live_health: Option<HealthView>,
 }
@@ -100,15 +102,16 @@ pub fn write(request: &BundleRequest, out: &Path) -> Result<BundleSummary, Bundl
     if let Some(conn) = &app_db {
         let settings = settings::load(conn)?;
         zip.json("settings.json", &settings, "settings")?;
-        let since = request.now_ms - DAYS * DAY_MS;
+        let since = request.now.saturating_sub(WINDOW);
         let disconnects: Vec<_> = history::page(conn, None, 10_000)?
             .into_iter()
             .filter(|d| d.at_ms >= since)
             .collect();
-        let transitions: Vec<_> = history::transitions_since(conn, since)?
-            .into_iter()
-            .map(|(at_ms, online)| offline::Transition { at_ms, online })
-            .collect();
+        let transitions: Vec<_> =
+            history::transitions_since(conn, i64::try_from(since.as_millis()).unwrap_or(i64::MAX))?
+                .into_iter()
+                .map(|(at_ms, online)| offline::Transition { at_ms, online })
+                .collect();
         zip.json(
             "history.json",
             &serde_json::json!({ "disconnects": disconnects, "transitions": transitions }),
@@ -118,7 +121,7 @@ pub fn write(request: &BundleRequest, out: &Path) -> Result<BundleSummary, Bundl
     if let Some(health) = &request.live_health {
         zip.json("health.json", health, "health")?;
     }
-    for log in recent_logs(&request.data_dir, request.now_ms) {
+    for log in recent_logs(&request.data_dir, request.now) {
         let text = read_tail(&log)?;
         let name = log
             .file_name()
@@ -304,23 +307,21 @@ fn message_texts(conn: &Connection) -> Vec<String> {
 }
 
 /// Log files (`logs/*.log*`) changed in the last 14 days, oldest first.
-fn recent_logs(data_dir: &Path, now_ms: i64) -> Vec<PathBuf> {
+fn recent_logs(data_dir: &Path, now: UnixMillis) -> Vec<PathBuf> {
     let dir = data_dir.join("logs");
-    let since = now_ms - DAYS * DAY_MS;
+    let since = now.saturating_sub(WINDOW);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
-    let mut logs: Vec<(i64, PathBuf)> = entries
+    let mut logs: Vec<(UnixMillis, PathBuf)> = entries
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .filter(|e| e.file_name().to_string_lossy().contains(".log"))
         .filter_map(|e| {
             let modified = e.metadata().ok()?.modified().ok()?;
-            let ms = modified
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?
-                .as_millis() as i64;
-            (ms >= since).then(|| (ms, e.path()))
+            let at = UnixMillis::EPOCH
+                .saturating_add(modified.duration_since(std::time::UNIX_EPOCH).ok()?);
+            (at >= since).then(|| (at, e.path()))
         })
         .collect();
     logs.sort();
@@ -348,7 +349,7 @@ fn read_tail(path: &Path) -> Result<String, BundleError> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct System {
-    created_at_ms: i64,
+    created_at_ms: UnixMillis,
     program: String,
     herald_core: &'static str,
     os: &'static str,
@@ -369,7 +370,7 @@ struct Memory {
 
 fn system(request: &BundleRequest) -> System {
     System {
-        created_at_ms: request.now_ms,
+        created_at_ms: request.now,
         program: request.program.clone(),
         herald_core: env!("CARGO_PKG_VERSION"),
         os: std::env::consts::OS,

@@ -2,6 +2,7 @@
 //! the store key, message texts in the database and in the logs, a QR payload) goes into a
 //! bundle, and every entry, decompressed, and the zip itself are searched for each of them.
 //! The bundle must still say what happened: causes, times, settings, versions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -58,7 +59,7 @@ fn app_db(data: &Path) {
         &conn,
         &NewDisconnect {
             id: 0,
-            at_ms: NOW_MS - 60_000,
+            at_ms: wa_client::UnixMillis(NOW_MS as u64 - 60_000),
             cause: "replaced".into(),
             title: "Another client took over".into(),
             code: Some(440),
@@ -134,7 +135,7 @@ fn no_secret_number_or_text_leaks_into_the_bundle() {
         &BundleRequest {
             data_dir: data.clone(),
             program: "herald-test 0.0.0".into(),
-            now_ms: NOW_MS,
+            now: wa_client::UnixMillis(NOW_MS as u64),
             live_health: None,
         },
         &out,
@@ -209,7 +210,7 @@ fn a_bundle_of_an_empty_folder_still_has_the_system_facts() {
         &BundleRequest {
             data_dir: data.clone(),
             program: "herald 0.1.0".into(),
-            now_ms: NOW_MS,
+            now: wa_client::UnixMillis(NOW_MS as u64),
             live_health: None,
         },
         &out,

@@ -3,6 +3,7 @@
 //! destroyed, a plaintext store encrypted in place. The keychain itself is exercised in
 //! tests/keychain.rs (it needs a Secret Service); here keys come from the fallback file or the
 //! operator.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod secrets;
 
 use std::time::{Duration, Instant};

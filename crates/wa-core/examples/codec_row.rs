@@ -7,6 +7,7 @@
 //! top node), `view_route` (the view, then its tag, `id` and `type`, as the client's routing
 //! reads them), `view_walk` (the view, then every attribute and child read), `decode` (frame → owned tree sharing the frame's bytes). Running it with N = 0 gives the
 //! set-up cost to subtract. `conformance/codec-table.mjs` runs every row and makes the table.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../benches/support/corpus.rs"]
 mod corpus;

@@ -1,5 +1,6 @@
 //! The borrowed view against the owned decoder: the same bytes accepted and refused, with the
 //! same errors, the same tree from `to_node`, and content read from the frame without copying.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 
