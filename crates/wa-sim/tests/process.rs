@@ -76,7 +76,7 @@ async fn the_binary_pairs_logs_in_answers_pings_and_keeps_its_state() {
     client.handshake(&keys.noise, &sim.root, &login(&jid)).await;
     let f = failure(&client.recv().await).expect("failure");
     assert_eq!(
-        (f.reason, f.ban_code, f.expire_secs),
+        (f.reason.code(), f.ban_code, f.expire_secs),
         (402, Some(101), Some(3600))
     );
     let (status, _) = http(

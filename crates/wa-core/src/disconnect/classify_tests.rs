@@ -162,7 +162,6 @@ fn keys_are_unique() {
     let keys: std::collections::HashSet<_> = all.iter().map(|c| c.key()).collect();
     assert_eq!(keys.len(), all.len());
     assert!(all.iter().all(|c| !c.title().is_empty()));
-    #[cfg(feature = "serde")]
     for c in all {
         // The stored key and the JSON form are one name.
         assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!(c.key()));
@@ -179,7 +178,6 @@ fn every_failure_number_round_trips() {
     assert_eq!(FailureReason::from_code(499), FailureReason::Unknown(499));
 }
 
-#[cfg(feature = "serde")]
 #[test]
 fn decisions_and_end_states_serialize_with_snake_case_tags() {
     use serde_json::json;

@@ -162,9 +162,8 @@ impl FailureReason {
 
 /// The cause, as recorded in the history and shown to the user. Its serde form is its
 /// [`Cause::key`], the variant's name in snake_case (pinned by a test).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Cause {
     RestartRequired,
     DeviceRemoved,
@@ -283,15 +282,11 @@ impl Cause {
 
 /// What to do after a close. Serialized as `{"kind":"reconnect_now"}`,
 /// `{"kind":"backoff","atLeastSecs":60}` or `{"kind":"stop","end":{"kind":"replaced"}}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(
-    feature = "serde",
-    serde(
-        tag = "kind",
-        rename_all = "snake_case",
-        rename_all_fields = "camelCase"
-    )
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
 )]
 pub enum Decision {
     /// Dial again at once, without counting an attempt (515, a fresh version after 405).
@@ -335,16 +330,15 @@ impl EndState {
 
 /// Where a connection rests when it will not reconnect by itself. Serialized as
 /// `{"kind": <key>, …}` (`{"kind":"temp_banned","expire_secs":60}`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EndState {
     /// The link is gone: credentials are archived and a new pairing is needed.
     LoggedOut,
     /// Another client has the session; reconnecting would start a fight over it.
     Replaced,
     /// Banned until `expire_secs` from now (when the server said).
-    #[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+    #[serde(rename_all = "camelCase")]
     TempBanned { expire_secs: Option<u64> },
     /// The server refuses this app version even after a refresh.
     ClientOutdated,
