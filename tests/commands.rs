@@ -19,7 +19,26 @@ fn data_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn app_and_window(name: &str, demo: bool) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+/// Shuts the service down when a test ends. The service runs on Tauri's global runtime, which
+/// outlives the tests: without this, the process could exit while the engine still commits to
+/// the encrypted store, and SQLCipher's exit-time clean-up would pull its heap from under that
+/// write (a SIGSEGV after every test passed). The app itself shuts down the same way on quit.
+struct StopService(herald_core::service::Service);
+
+impl Drop for StopService {
+    fn drop(&mut self) {
+        tauri::async_runtime::block_on(self.0.shutdown());
+    }
+}
+
+fn app_and_window(
+    name: &str,
+    demo: bool,
+) -> (
+    tauri::App<MockRuntime>,
+    WebviewWindow<MockRuntime>,
+    StopService,
+) {
     let dir = data_dir(name);
     // Outside demo mode the engine dials a loopback port where nothing listens.
     let server = (!demo).then(|| {
@@ -38,13 +57,14 @@ fn app_and_window(name: &str, demo: bool) -> (tauri::App<MockRuntime>, WebviewWi
     let data = herald_app::paths::data_dir(&options).expect("data dir");
     let state = tauri::async_runtime::block_on(herald_app::start_service(&options, &data))
         .expect("service starts");
+    let stop = StopService(state.service.clone());
     let app = herald_app::configure(mock_builder(), state)
         .build(mock_context(noop_assets()))
         .expect("mock app builds");
     let window = WebviewWindowBuilder::new(&app, "main", WebviewUrl::default())
         .build()
         .expect("mock window builds");
-    (app, window)
+    (app, window, stop)
 }
 
 fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
@@ -65,7 +85,7 @@ fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result
 
 #[test]
 fn settings_round_trip_and_bad_values_are_refused_with_their_field() {
-    let (_app, w) = app_and_window("cmd-settings", true);
+    let (_app, w, _stop) = app_and_window("cmd-settings", true);
     let defaults = invoke(&w, "get_settings", json!({})).unwrap();
     assert_eq!(defaults["keepaliveMinSecs"], 20);
     assert_eq!(defaults["presence"], "unavailable");
@@ -94,7 +114,7 @@ fn settings_round_trip_and_bad_values_are_refused_with_their_field() {
 
 #[test]
 fn history_and_timeline_start_empty() {
-    let (_app, w) = app_and_window("cmd-history", true);
+    let (_app, w, _stop) = app_and_window("cmd-history", true);
     assert_eq!(
         invoke(&w, "history", json!({ "limit": 10 })).unwrap(),
         json!([])
@@ -111,7 +131,7 @@ fn history_and_timeline_start_empty() {
 
 #[test]
 fn demo_commands_need_demo_mode() {
-    let (_app, w) = app_and_window("cmd-not-demo", false);
+    let (_app, w, _stop) = app_and_window("cmd-not-demo", false);
     assert_eq!(invoke(&w, "app_info", json!({})).unwrap()["demo"], false);
     let err = invoke(&w, "demo_fault", json!({ "kind": "drop" })).unwrap_err();
     assert_eq!(err["code"], "not_demo");
@@ -120,7 +140,7 @@ fn demo_commands_need_demo_mode() {
 
 #[test]
 fn demo_faults_are_named() {
-    let (_app, w) = app_and_window("cmd-demo-fault", true);
+    let (_app, w, _stop) = app_and_window("cmd-demo-fault", true);
     assert_eq!(invoke(&w, "app_info", json!({})).unwrap()["demo"], true);
     let err = invoke(&w, "demo_fault", json!({ "kind": "fire" })).unwrap_err();
     assert_eq!(err["code"], "demo");
@@ -132,7 +152,7 @@ fn demo_faults_are_named() {
 
 #[test]
 fn unknown_commands_are_refused() {
-    let (_app, w) = app_and_window("cmd-unknown", true);
+    let (_app, w, _stop) = app_and_window("cmd-unknown", true);
     let err = invoke(&w, "delete_everything", json!({})).unwrap_err();
     assert!(err.to_string().contains("not found"), "{err}");
 }

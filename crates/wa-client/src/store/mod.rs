@@ -16,6 +16,7 @@ mod credentials;
 pub mod key_source;
 pub mod keychain;
 mod migrate_plain;
+pub mod openssl_exit;
 mod peek;
 mod signal;
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
-use super::{cipher, KeySource, StoreError, DB_FILE, MIGRATIONS};
+use super::{cipher, openssl_exit, KeySource, StoreError, DB_FILE, MIGRATIONS};
 
 /// What a store holds, without its secrets.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -41,6 +41,7 @@ pub fn peek_with(dir: &Path, keys: &KeySource) -> Result<Option<SessionSummary>,
     if !path.exists() {
         return Ok(None);
     }
+    openssl_exit::prepare();
     let conn = Connection::open_with_flags(
         &path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
