@@ -507,3 +507,20 @@ fn a_pkmsg_from_another_identity_than_the_known_one_is_refused() {
     assert_eq!(known.plaintext, b"hi");
     assert_eq!(known.consumed_pre_key, Some(100));
 }
+
+#[test]
+fn debug_output_holds_no_secret_keys() {
+    let (alice, _) = established(None);
+    let state = alice.record.current().unwrap();
+    let shown = format!("{:?}", alice.record);
+    for secret in [
+        state.root_key,
+        state.sender.chain.key,
+        state.receivers[0].chain.key,
+        state.sender.ratchet.private.to_bytes(),
+    ] {
+        assert!(!shown.contains(&hex::encode(secret)), "{shown}");
+        assert!(!shown.contains(&format!("{:?}", secret)), "{shown}");
+    }
+    assert!(shown.contains("sending_index"));
+}
