@@ -55,6 +55,10 @@ fn signal(c: &mut Criterion<CpuTime>) {
     let bundle = PreKeyBundle::from_local(&bob, &keys.signed, Some(&keys.one_time));
 
     let mut x3dh = c.benchmark_group("x3dh");
+    // Part of the initiator's work that libsignal-node's initOutgoing leaves out.
+    x3dh.bench_function("bundle_signature_check", |b| {
+        b.iter(|| black_box(&bundle).verify_signature().unwrap())
+    });
     x3dh.bench_function("initiator_from_bundle", |b| {
         b.iter(|| {
             SessionRecord::new()
