@@ -35,10 +35,19 @@ pub(crate) fn ratchet_root(root: &[u8; 32], dh_output: &[u8; 32]) -> ([u8; 32], 
 }
 
 /// A chain key with the counter of the next message it will produce.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct ChainKey {
     pub(crate) key: [u8; 32],
     pub(crate) index: u32,
+}
+
+impl core::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // The key itself must never reach a log line.
+        f.debug_struct("ChainKey")
+            .field("index", &self.index)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ChainKey {

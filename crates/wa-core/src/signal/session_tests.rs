@@ -427,3 +427,100 @@ fn malformed_messages_report_where() {
         })
     ));
 }
+
+#[test]
+fn records_and_states_stay_bounded() {
+    let mut alice = Party::new(1);
+    let mut bob = Party::new(2);
+    for round in 0..(MAX_ARCHIVED_STATES + 5) {
+        alice.start_with(&bob.bundle(None));
+        let hello = alice.send(&[round as u8]);
+        assert_eq!(bob.receive(&hello).unwrap(), [round as u8]);
+    }
+    assert_eq!(bob.record.archived().count(), MAX_ARCHIVED_STATES);
+    assert_eq!(alice.record.archived().count(), MAX_ARCHIVED_STATES);
+
+    let (mut alice, mut bob) = established(None);
+    for turn in 0..(2 * MAX_RECEIVER_CHAINS + 2) {
+        let (from, to) = if turn % 2 == 0 {
+            (&mut alice, &mut bob)
+        } else {
+            (&mut bob, &mut alice)
+        };
+        let message = from.send(b"step");
+        to.receive(&message).unwrap();
+    }
+    for party in [&alice, &bob] {
+        let state = party.record.current().unwrap();
+        assert_eq!(state.receivers.len(), MAX_RECEIVER_CHAINS);
+    }
+    // Past the per-chain bound the oldest skipped keys are forgotten, the newer ones kept.
+    let (mut alice, mut bob) = established(None);
+    let held: Vec<_> = (0..=3001).map(|_| alice.send(b"k")).collect();
+    assert_eq!(bob.receive(&held[1500]).unwrap(), b"k");
+    assert_eq!(bob.receive(&held[3001]).unwrap(), b"k");
+    let chain = bob.record.current().unwrap().receivers.last().unwrap();
+    assert_eq!(chain.skipped.len(), MAX_SKIPPED_KEYS);
+    assert!(matches!(
+        bob.receive(&held[999]),
+        Err(SignalError::DuplicateMessage { counter: 999 })
+    ));
+    assert_eq!(bob.receive(&held[1000]).unwrap(), b"k");
+    assert_eq!(bob.receive(&held[3000]).unwrap(), b"k");
+}
+
+#[test]
+fn a_pkmsg_from_another_identity_than_the_known_one_is_refused() {
+    let mut alice = Party::new(1);
+    let bob = Party::new(2);
+    alice.start_with(&bob.bundle(Some(100)));
+    let first = alice.send(b"hi");
+    let stranger = Party::new(3);
+    let keys = Keys {
+        signed: bob.signed.clone(),
+        one_time: bob.one_time.clone(),
+    };
+    let result = bob.record.decrypt_prekey_message(
+        &bob.us,
+        &keys,
+        Some(&stranger.us.key_pair.public),
+        first.serialized(),
+        &mut StdRng::seed_from_u64(9),
+    );
+    assert_eq!(
+        result.unwrap_err(),
+        SignalError::UntrustedIdentity {
+            expected: stranger.us.key_pair.public,
+            received: alice.us.key_pair.public,
+        }
+    );
+    let known = bob
+        .record
+        .decrypt_prekey_message(
+            &bob.us,
+            &keys,
+            Some(&alice.us.key_pair.public),
+            first.serialized(),
+            &mut StdRng::seed_from_u64(9),
+        )
+        .unwrap();
+    assert_eq!(known.plaintext, b"hi");
+    assert_eq!(known.consumed_pre_key, Some(100));
+}
+
+#[test]
+fn debug_output_holds_no_secret_keys() {
+    let (alice, _) = established(None);
+    let state = alice.record.current().unwrap();
+    let shown = format!("{:?}", alice.record);
+    for secret in [
+        state.root_key,
+        state.sender.chain.key,
+        state.receivers[0].chain.key,
+        state.sender.ratchet.private.to_bytes(),
+    ] {
+        assert!(!shown.contains(&hex::encode(secret)), "{shown}");
+        assert!(!shown.contains(&format!("{:?}", secret)), "{shown}");
+    }
+    assert!(shown.contains("sending_index"));
+}

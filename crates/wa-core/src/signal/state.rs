@@ -35,7 +35,7 @@ pub(crate) struct SenderChain {
 }
 
 /// A chain the peer sends on, keyed by their ratchet key.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct ReceiverChain {
     pub(crate) ratchet_key: PublicKey,
     pub(crate) chain: ChainKey,
@@ -52,7 +52,7 @@ pub(crate) struct PendingPreKey {
 }
 
 /// One session with one peer device.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SessionState {
     pub(crate) local_identity: PublicKey,
     pub(crate) remote_identity: PublicKey,
@@ -66,6 +66,21 @@ pub struct SessionState {
     /// Oldest first.
     pub(crate) receivers: Vec<ReceiverChain>,
     pub(crate) pending: Option<PendingPreKey>,
+}
+
+impl core::fmt::Debug for SessionState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Keys and counters that identify the session; no root, chain or message key.
+        f.debug_struct("SessionState")
+            .field("remote_identity", &self.remote_identity)
+            .field("remote_registration_id", &self.remote_registration_id)
+            .field("base_key", &self.base_key)
+            .field("sending_ratchet", &self.sender.ratchet.public)
+            .field("sending_index", &self.sender.chain.index)
+            .field("receiving_chains", &self.receivers.len())
+            .field("pending_prekey", &self.pending)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SessionState {

@@ -28,8 +28,9 @@ pub const MAC_LEN: usize = 8;
 fn check_version(bytes: &[u8]) -> Result<(), SignalError> {
     match bytes.first() {
         None => Err(SignalError::malformed(0, Malformed::Truncated)),
-        // The high nibble is the message's version; libsignal v3 peers all send 0x33.
-        Some(&b) if b >> 4 == 3 => Ok(()),
+        // WhatsApp's libsignal v3 peers all send exactly 0x33; the byte of a pkmsg is not
+        // authenticated, so anything else is refused rather than read loosely.
+        Some(&VERSION_BYTE) => Ok(()),
         Some(&b) => Err(SignalError::UnsupportedVersion(b)),
     }
 }
