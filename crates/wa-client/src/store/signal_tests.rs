@@ -366,3 +366,24 @@ fn migration_two_carries_version_one_keys_over() {
         "peek counts the new table"
     );
 }
+
+#[test]
+fn replies_through_the_store_reach_the_peer() {
+    let mut rng = StdRng::seed_from_u64(8);
+    let (mut store, us) = store_with_keys(&mut rng);
+    let (mut alice, first) = alice_first_message(&our_bundle(&store, &us, 1), &mut rng);
+    receive(&mut store, &us, PairwiseKind::PreKey, &first, &mut rng).unwrap();
+    for i in 0..3 {
+        let reply = store
+            .signal_transaction(40 + i, |tx| tx.encrypt(ALICE, b"reply"))
+            .unwrap();
+        let got = alice.decrypt_message(reply.serialized(), &mut rng).unwrap();
+        assert_eq!(got.plaintext, b"reply");
+        alice = got.record;
+        let again = alice.decrypt_message(reply.serialized(), &mut rng);
+        assert!(
+            matches!(again, Err(SignalError::DuplicateMessage { .. })),
+            "{again:?}"
+        );
+    }
+}
