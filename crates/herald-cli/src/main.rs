@@ -14,6 +14,7 @@ mod pair_code;
 mod printer;
 mod proto_json;
 mod schedule;
+mod schedule_flags;
 mod status;
 mod stop;
 mod support_bundle;

@@ -5,7 +5,9 @@
 //! `cargo bench -p herald-core --bench schedule_outbox`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
@@ -129,4 +131,92 @@ fn main() {
         .configure_from_args();
     benches(&mut c, &path, &rt);
     c.final_summary();
+    lateness(&rt);
+}
+
+/// Records how late each transmit is against its occurrence.
+#[derive(Clone)]
+struct Timed {
+    due: Arc<Mutex<HashMap<String, Timestamp>>>,
+    late_ms: Arc<Mutex<Vec<f64>>>,
+}
+
+impl Sender for Timed {
+    async fn prepare(&self, m: Outgoing<'_>) -> Result<Vec<u8>, Rejection> {
+        Ok(m.message_id.as_bytes().to_vec())
+    }
+    async fn transmit(&self, id: &str, _: &[u8]) -> Outcome {
+        let now = Timestamp::now();
+        if let Some(due) = self.due.lock().unwrap().get(id) {
+            let late = now.duration_since(*due).as_secs_f64() * 1000.0;
+            self.late_ms.lock().unwrap().push(late);
+        }
+        Outcome::Acked { at: now }
+    }
+}
+
+/// 100 sends while online, two due each second, on the real clock with the gate's spacing
+/// off (the gate's delays are deliberate; this measures the runner's own timing).
+fn lateness(rt: &tokio::runtime::Runtime) {
+    const SENDS: usize = 100;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("herald.db");
+    let conn = db::open(&path).unwrap();
+    let zone = jiff::tz::TimeZone::UTC;
+    let first = Timestamp::now() + SignedDuration::from_secs(2);
+    let mut ids = RandomIds::default();
+    let timed = Timed {
+        due: Arc::default(),
+        late_ms: Arc::default(),
+    };
+    for i in 0..SENDS {
+        let at = first + SignedDuration::from_secs((i / 2) as i64);
+        let new = NewSchedule {
+            recipient: Recipient::Phone(format!("+49151{:08}", i)),
+            text: format!("message {i}"),
+            timing: Timing::new("UTC", zone.to_datetime(at), Repeat::Once, End::Never).unwrap(),
+            catch_up: CatchUp::Default,
+        };
+        store::add(&conn, &new, &mut ids, Timestamp::now()).unwrap();
+    }
+    for send in outbox::history(&conn, None, SENDS).unwrap() {
+        let due = Timestamp::from_millisecond(send.due_ms).unwrap();
+        timed.due.lock().unwrap().insert(send.message_id, due);
+    }
+    let mut config = RunnerConfig::default();
+    config.gate.min_gap = Duration::ZERO;
+    config.gate.max_gap = Duration::ZERO;
+    config.gate.per_chat = Duration::ZERO;
+    config.gate.hourly_cap = 10_000;
+    let late = timed.late_ms.clone();
+    let watched = late.clone();
+    rt.block_on(async move {
+        let (link_tx, link) = tokio::sync::watch::channel(Link::Online);
+        let (runner, _handle) = Runner::new(
+            db::open(&path).unwrap(),
+            timed,
+            SystemClock,
+            link,
+            Box::new(RandomIds::default()),
+            config,
+        )
+        .unwrap();
+        let task = tokio::spawn(runner.run());
+        let deadline = Instant::now() + Duration::from_secs(SENDS as u64 / 2 + 15);
+        while watched.lock().unwrap().len() < SENDS && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        drop(link_tx);
+        let _ = task.await;
+    });
+    let mut late = late.lock().unwrap().clone();
+    late.sort_by(f64::total_cmp);
+    let pick = |q: f64| late[((late.len() as f64 - 1.0) * q).round() as usize];
+    eprintln!(
+        "lateness over {} sends while online: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        late.len(),
+        pick(0.5),
+        pick(0.99),
+        late[late.len() - 1]
+    );
 }

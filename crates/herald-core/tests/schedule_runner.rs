@@ -29,6 +29,8 @@ struct PhoneState {
     prepared: u32,
     /// Every transmit: message id, bytes, when.
     transmits: Vec<(String, Vec<u8>, Timestamp)>,
+    /// Transmits that reached the server (duplicates included).
+    arrived: u32,
     /// What each phone shows: message id → times shown (a copy it already has is refused as
     /// a Signal duplicate, so this is at most 1).
     shown: HashMap<String, u32>,
@@ -38,6 +40,10 @@ struct PhoneState {
     script: Vec<Outcome>,
     /// Refuse preparing for this recipient.
     refuse_to: Option<String>,
+    /// How long encrypting and the server's ack take (0 unless a test slows them down, to
+    /// crash in the middle).
+    prepare_takes: Duration,
+    ack_takes: Duration,
 }
 
 #[derive(Clone)]
@@ -48,6 +54,10 @@ struct FakeEngine {
 
 impl Sender for FakeEngine {
     async fn prepare(&self, m: Outgoing<'_>) -> Result<Vec<u8>, Rejection> {
+        let takes = self.state.lock().unwrap().prepare_takes;
+        if !takes.is_zero() {
+            tokio::time::sleep(takes).await;
+        }
         let mut s = self.state.lock().unwrap();
         if s.refuse_to.as_deref() == Some(m.to.value()) {
             return Err(Rejection {
@@ -64,6 +74,7 @@ impl Sender for FakeEngine {
     async fn transmit(&self, message_id: &str, stanza: &[u8]) -> Outcome {
         let hang = {
             let mut s = self.state.lock().unwrap();
+            s.arrived += 1;
             s.transmits
                 .push((message_id.to_owned(), stanza.to_vec(), self.clock.now()));
             let shown = s.shown.entry(message_id.to_owned()).or_insert(0);
@@ -71,10 +82,13 @@ impl Sender for FakeEngine {
             if !s.script.is_empty() {
                 return s.script.remove(0);
             }
-            std::mem::take(&mut s.hang_after_next)
+            (std::mem::take(&mut s.hang_after_next), s.ack_takes)
         };
-        if hang {
+        if hang.0 {
             std::future::pending::<()>().await;
+        }
+        if !hang.1.is_zero() {
+            tokio::time::sleep(hang.1).await;
         }
         Outcome::Acked {
             at: self.clock.now(),
@@ -422,4 +436,68 @@ async fn a_schedule_written_by_another_process_is_seen_at_once() {
     assert_eq!(s.transmits.len(), 1);
     let late = s.transmits[0].2.duration_since(ts("2026-05-01T08:59:15Z"));
     assert!(late < SignedDuration::from_secs(1), "late by {late:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn fifty_kills_at_random_moments_during_200_sends_show_each_once() {
+    use rand::{Rng, SeedableRng};
+    let mut h = Harness::new("2026-05-01T08:00:00Z", Link::Online);
+    {
+        let mut s = h.engine.state.lock().unwrap();
+        s.prepare_takes = Duration::from_millis(700);
+        s.ack_takes = Duration::from_millis(1500);
+    }
+    let contacts = [A, B, C, "+4915123456784", "+4915123456785"];
+    let mut schedules = Vec::new();
+    for i in 0..200 {
+        let to = contacts[i % contacts.len()];
+        let local = format!("2026-05-01T08:{:02}:00", 1 + i / 4);
+        schedules.push(h.add(to, &local, Repeat::Once, CatchUp::Always));
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(50);
+    let mut kills = 0;
+    while kills < 50 {
+        advance(Duration::from_millis(rng.gen_range(200..40_000))).await;
+        h.crash().await;
+        kills += 1;
+        h.start_runner();
+    }
+    // Let the last runner finish the rest.
+    for _ in 0..200 {
+        if schedules
+            .iter()
+            .all(|id| h.states(*id) == [SendState::Sent])
+        {
+            break;
+        }
+        advance(MIN).await;
+    }
+    let s = h.engine.state.lock().unwrap();
+    let mut ids_per_schedule = Vec::new();
+    for id in &schedules {
+        let rows = h.sends(*id);
+        assert_eq!(rows.len(), 1, "one occurrence, one row");
+        assert_eq!(rows[0].state, SendState::Sent, "schedule {id}");
+        ids_per_schedule.push(rows[0].message_id.clone());
+        // Every transmit of this occurrence carried its one message id.
+        assert_eq!(s.shown.get(&rows[0].message_id), Some(&1), "shown once");
+    }
+    assert_eq!(
+        s.shown.len(),
+        200,
+        "nothing else arrived, nothing is missing"
+    );
+    // A message id that arrived more than once arrived as the same bytes each time.
+    let mut bytes_of: HashMap<&str, &[u8]> = HashMap::new();
+    for (id, bytes, _) in &s.transmits {
+        let first = bytes_of.entry(id.as_str()).or_insert(bytes.as_slice());
+        assert_eq!(*first, bytes.as_slice(), "one ciphertext per occurrence");
+    }
+    let distinct: std::collections::HashSet<&String> = ids_per_schedule.iter().collect();
+    assert_eq!(distinct.len(), 200);
+    assert!(
+        s.arrived > 200,
+        "some kills hit between the bytes leaving and the ack ({} arrivals)",
+        s.arrived
+    );
 }

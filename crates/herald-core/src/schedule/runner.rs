@@ -303,6 +303,8 @@ impl<S: Sender, C: Clock> Runner<S, C> {
         let stanza = match &send.stanza {
             // Once bytes exist, only those bytes are ever sent (same id, same ciphertext).
             Some(bytes) => bytes.clone(),
+            // No bytes yet, even in doubt: the crash came before they were committed, so they
+            // never left and encrypting now is the first time anything goes out.
             None => {
                 let message = Outgoing {
                     message_id: &send.message_id,
