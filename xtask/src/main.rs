@@ -17,9 +17,10 @@ usage: cargo xtask <command>
 
 commands:
   setup                      install what building and testing need (Debian/Ubuntu), check elsewhere
-  run [--release] [--demo] [--screenshot PATH]
+  run [--release] [--demo] [--screenshot PATH] [--binary PATH]
                              build and start Herald; with no display, under Xvfb;
-                             --screenshot saves a PNG of the window once it has rendered, then exits
+                             --screenshot saves a PNG of the window once it has rendered, then exits;
+                             --binary runs an app already built instead of building one
   test [STEP…]               set-up, formatting, lints and every test suite, each step timed
   measure                    release build: launch-to-paint time and memory of the app and its
                              WebKit processes, window open and in the tray (Linux)
