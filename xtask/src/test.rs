@@ -266,25 +266,63 @@ fn conformance(root: &Path) -> Result<(), String> {
 /// The end-to-end suite drives the real app over WebDriver on a private display and bus.
 fn e2e(root: &Path) -> Result<(), String> {
     let driver = setup::tauri_driver().ok_or("tauri-driver is not installed")?;
+    // The suites' executables as the build step made them, run directly: asking cargo for
+    // `--test e2e` resolves other features for the host crates and rebuilds tauri.
+    let suites = test_executables(root, &["e2e", "e2e_demo"])?;
     let xvfb = Xvfb::start(1280, 900)?;
     let bus = SessionBus::start()?;
-    // `--workspace`, like the build step: the same feature set, so nothing is rebuilt.
-    sh(cargo(root)
-        .env("DISPLAY", &xvfb.display)
-        .env_remove("WAYLAND_DISPLAY")
-        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
-        .env("HERALD_TAURI_DRIVER", driver)
-        .args([
-            "test",
-            "--workspace",
-            "--test",
-            "e2e",
-            "--test",
-            "e2e_demo",
-            "--",
-            "--ignored",
-            "--test-threads=1",
-        ]))
+    for suite in suites {
+        sh(Command::new(&suite)
+            .current_dir(root)
+            .env("DISPLAY", &xvfb.display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .env("HERALD_TAURI_DRIVER", &driver)
+            .args(["--ignored", "--test-threads=1"]))?;
+    }
+    Ok(())
+}
+
+/// The executables of the named integration-test targets, from the build step's artifacts
+/// (cargo reports them even when nothing needed building).
+fn test_executables(root: &Path, names: &[&str]) -> Result<Vec<PathBuf>, String> {
+    let out = cargo(root)
+        .args(["test", "--workspace", "--no-run", "--message-format=json"])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cargo test --no-run exited with {}", out.status));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut found = Vec::new();
+    for name in names {
+        let target = format!("\"name\":\"{name}\",\"src_path\"");
+        let exe = text
+            .lines()
+            .filter(|l| l.contains("\"reason\":\"compiler-artifact\"") && l.contains(&target))
+            .filter(|l| l.contains("\"kind\":[\"test\"]"))
+            .find_map(|l| json_string_after(l, "\"executable\":\""))
+            .ok_or_else(|| format!("the build made no test executable named {name}"))?;
+        found.push(PathBuf::from(exe));
+    }
+    Ok(found)
+}
+
+/// The JSON string value that follows `key` in `line`, unescaped for the escapes a path may
+/// carry (`\\` and `\"`).
+fn json_string_after(line: &str, key: &str) -> Option<String> {
+    let rest = &line[line.find(key)? + key.len()..];
+    let mut value = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(value),
+            '\\' => value.push(chars.next()?),
+            c => value.push(c),
+        }
+    }
+    None
 }
 
 /// `cargo xtask run --demo --screenshot` works on this machine, with a throwaway data folder.
