@@ -218,8 +218,11 @@ pub async fn finish(client: Client) {
 /// instance left over by a failed test (whose session was never closed) is asked to quit
 /// first, so one failure does not cascade into the next test.
 pub async fn wait_until_no_instance() {
+    // Anchored: the bare path also matches `herald-cli` (a prefix), whose tests may be running
+    // beside this suite.
+    let pattern = format!("^{}( |$)", APP.replace('.', "\\."));
     let _ = Command::new("pkill")
-        .args(["-TERM", "-f", APP])
+        .args(["-TERM", "-f", &pattern])
         .stderr(Stdio::null())
         .status();
     let deadline = Instant::now() + Duration::from_secs(15);

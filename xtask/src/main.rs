@@ -20,9 +20,10 @@ usage: cargo xtask <command>
 
 commands:
   setup                      install what building and testing need (Debian/Ubuntu), check elsewhere
-  run [--release] [--demo] [--screenshot PATH]
+  run [--release] [--demo] [--screenshot PATH] [--binary PATH]
                              build and start Herald; with no display, under Xvfb;
-                             --screenshot saves a PNG of the window once it has rendered, then exits
+                             --screenshot saves a PNG of the window once it has rendered, then exits;
+                             --binary runs an app already built instead of building one
   test [STEP…]               set-up, formatting, lints and every test suite, each step timed
   bundle [--debug]           the release app's .deb and .rpm (with herald-cli), signed for the
                              updater when TAURI_SIGNING_PRIVATE_KEY is set; --debug makes the

@@ -21,6 +21,8 @@ pub struct RunOptions {
     pub release: bool,
     pub demo: bool,
     pub screenshot: Option<PathBuf>,
+    /// An app already built, run instead of building one (the test run's screenshot step).
+    pub binary: Option<PathBuf>,
 }
 
 impl RunOptions {
@@ -29,6 +31,7 @@ impl RunOptions {
             release: false,
             demo: false,
             screenshot: None,
+            binary: None,
         };
         let mut it = args.iter();
         while let Some(a) = it.next() {
@@ -38,6 +41,10 @@ impl RunOptions {
                 "--screenshot" => {
                     let path = it.next().ok_or("--screenshot needs a file path")?;
                     o.screenshot = Some(PathBuf::from(path));
+                }
+                "--binary" => {
+                    let path = it.next().ok_or("--binary needs the app's path")?;
+                    o.binary = Some(PathBuf::from(path));
                 }
                 other => return Err(format!("unknown option for run: {other}")),
             }
@@ -50,7 +57,10 @@ impl RunOptions {
 /// taken).
 pub fn run(o: &RunOptions) -> Result<(), String> {
     setup::ensure(setup::Mode::Quiet)?;
-    let binary = build(o.release)?;
+    let binary = match &o.binary {
+        Some(b) => b.clone(),
+        None => build(o.release)?,
+    };
     let mut app = Command::new(&binary);
     if o.demo {
         app.arg("--demo");

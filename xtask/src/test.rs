@@ -1,17 +1,27 @@
-//! `cargo xtask test`: everything, in order, each step timed; stops at the first failure.
+//! `cargo xtask test`: everything, each step timed; stops at the first failure.
+//!
+//! The app is built once per run: the `build` step compiles every test target of the workspace
+//! together with the binaries the suites start (the app, `herald-cli`, `wa-sim`), in the one
+//! feature set that `cargo test --workspace` uses (dev-dependencies such as tauri's `test`
+//! feature included), and every later step reuses those artifacts instead of asking cargo for
+//! a build with other features. After it, the suites run in two lanes at once — the unit and
+//! conformance suites beside the end-to-end suite and the screenshot, which mostly wait on a
+//! window — each lane's output kept apart and printed when the lane ends.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use crate::display::{SessionBus, Xvfb};
 use crate::setup;
-use crate::step::{sh, step, summary, Timing};
+use crate::step::{fmt, sh, step, summary, Timing};
 
 /// The steps, in the order they run. `cargo xtask test STEP…` runs only the named ones.
 const STEPS: &[&str] = &[
     "setup",
     "fmt",
     "clippy",
+    "build",
     "tests",
     "conformance",
     "keychain",
@@ -20,7 +30,20 @@ const STEPS: &[&str] = &[
     "install",
 ];
 
+/// The steps after `build`, split into lanes that run at the same time.
+const LANES: &[&[&str]] = &[
+    &["tests", "conformance", "keychain"],
+    &["e2e", "screenshot", "install"],
+];
+
+/// Set in a lane's process: where it appends `name<TAB>seconds` for each step it ran.
+const TIMINGS_ENV: &str = "HERALD_XTASK_TIMINGS";
+
 pub fn run_all(args: &[String]) -> Result<(), String> {
+    let (lane, args) = match args.split_first() {
+        Some((first, rest)) if first == "--lane" => (true, rest),
+        _ => (false, args),
+    };
     for a in args {
         if !STEPS.contains(&a.as_str()) {
             return Err(format!("unknown step {a}; steps: {}", STEPS.join(", ")));
@@ -29,67 +52,185 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
     let wanted = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
     let root = crate::root();
     let mut timings: Vec<Timing> = Vec::new();
-    let result = (|| -> Result<(), String> {
-        if wanted("setup") {
-            step(&mut timings, "setup", || {
-                setup::ensure(setup::Mode::Verbose)
-            })?;
-        }
-        if wanted("fmt") {
-            step(&mut timings, "fmt", || {
-                sh(cargo(&root).args(["fmt", "--all", "--", "--check"]))
-            })?;
-        }
-        if wanted("clippy") {
-            step(&mut timings, "clippy", || {
-                sh(cargo(&root).args([
-                    "clippy",
-                    "--workspace",
-                    "--all-targets",
-                    "--",
-                    "-D",
-                    "warnings",
-                ]))
-            })?;
-        }
-        if wanted("tests") {
-            step(
-                &mut timings,
-                "tests (unit, integration, app on mock runtime)",
-                || sh(cargo(&root).args(["test", "--workspace"])),
-            )?;
-        }
-        if wanted("conformance") && root.join("conformance/package.json").is_file() {
-            step(&mut timings, "conformance against Baileys (node)", || {
-                conformance(&root)
-            })?;
-        }
-        if wanted("keychain") && cfg!(target_os = "linux") {
-            step(
-                &mut timings,
-                "keychain (store key in a real Secret Service)",
-                || crate::keychain::run(&root, &target_dir(&root)),
-            )?;
-        }
-        if wanted("e2e") && cfg!(target_os = "linux") {
-            step(&mut timings, "e2e (real app, WebDriver, Xvfb)", || {
-                e2e(&root)
-            })?;
-        }
-        if wanted("screenshot") && cfg!(target_os = "linux") {
-            step(&mut timings, "run --screenshot", || screenshot(&root))?;
-        }
-        if wanted("install") && cfg!(target_os = "linux") {
-            step(
-                &mut timings,
-                "install (.deb into a throwaway root, run, purge)",
-                || crate::install_test::run(&root, &target_dir(&root)),
-            )?;
-        }
-        Ok(())
-    })();
-    summary(&timings);
+    let result = if lane {
+        suites(&root, &mut timings, &wanted)
+    } else {
+        (|| -> Result<(), String> {
+            checks(&root, &mut timings, &wanted)?;
+            let lanes: Vec<Vec<&str>> = LANES
+                .iter()
+                .map(|l| l.iter().copied().filter(|s| wanted(s)).collect::<Vec<_>>())
+                .filter(|l| !l.is_empty())
+                .collect();
+            match lanes.as_slice() {
+                [] => Ok(()),
+                [one] => suites(&root, &mut timings, &|s| one.contains(&s)),
+                _ => in_lanes(&root, &lanes, &mut timings),
+            }
+        })()
+    };
+    if lane {
+        record(&timings);
+    } else {
+        summary(&timings);
+    }
     result
+}
+
+/// The steps before the suites, one after the other.
+fn checks(
+    root: &Path,
+    timings: &mut Vec<Timing>,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<(), String> {
+    if wanted("setup") {
+        step(timings, "setup", || setup::ensure(setup::Mode::Verbose))?;
+    }
+    if wanted("fmt") {
+        step(timings, "fmt", || {
+            sh(cargo(root).args(["fmt", "--all", "--", "--check"]))
+        })?;
+    }
+    if wanted("clippy") {
+        step(timings, "clippy", || {
+            sh(cargo(root).args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        })?;
+    }
+    if wanted("build") {
+        step(timings, "build (every test target, app included)", || {
+            build(root)
+        })?;
+    }
+    Ok(())
+}
+
+/// The suites, in order, in this process.
+fn suites(
+    root: &Path,
+    timings: &mut Vec<Timing>,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<(), String> {
+    if wanted("tests") {
+        step(
+            timings,
+            "tests (unit, integration, app on mock runtime)",
+            || sh(cargo(root).args(["test", "--workspace"])),
+        )?;
+    }
+    if wanted("conformance") && root.join("conformance/package.json").is_file() {
+        step(timings, "conformance against Baileys (node)", || {
+            conformance(root)
+        })?;
+    }
+    if wanted("keychain") && cfg!(target_os = "linux") {
+        step(timings, "keychain (store key in a real Secret Service)", || {
+            crate::keychain::run(root, &target_dir(root))
+        })?;
+    }
+    if wanted("e2e") && cfg!(target_os = "linux") {
+        step(timings, "e2e (real app, WebDriver, Xvfb)", || e2e(root))?;
+    }
+    if wanted("screenshot") && cfg!(target_os = "linux") {
+        step(timings, "run --screenshot", || screenshot(root))?;
+    }
+    if wanted("install") && cfg!(target_os = "linux") {
+        step(
+            timings,
+            "install (.deb into a throwaway root, run, purge)",
+            || crate::install_test::run(root, &target_dir(root)),
+        )?;
+    }
+    Ok(())
+}
+
+/// Runs each lane as a child `xtask test --lane STEP…` with its output in a log file, waits for
+/// all of them, then prints each log and takes over the steps' timings.
+fn in_lanes(root: &Path, lanes: &[Vec<&str>], timings: &mut Vec<Timing>) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = target_dir(root).join("xtask").join("lanes");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut children = Vec::new();
+    for (i, lane) in lanes.iter().enumerate() {
+        let log = dir.join(format!("lane-{i}.log"));
+        let times = dir.join(format!("lane-{i}.times"));
+        let _ = std::fs::remove_file(&times);
+        let out = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        println!(
+            "\n==> {} (in parallel; output in {})",
+            lane.join(", "),
+            log.display()
+        );
+        let child = Command::new(&exe)
+            .current_dir(root)
+            .env(TIMINGS_ENV, &times)
+            .arg("test")
+            .arg("--lane")
+            .args(lane)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("cannot start lane {}: {e}", lane.join(", ")))?;
+        children.push((lane, log, times, child));
+    }
+    let mut failed = Vec::new();
+    for (lane, log, times, mut child) in children {
+        let status = child.wait().map_err(|e| e.to_string())?;
+        println!("\n---- {} ----", lane.join(", "));
+        if let Ok(text) = std::fs::read_to_string(&log) {
+            print!("{text}");
+        }
+        for line in std::fs::read_to_string(&times).unwrap_or_default().lines() {
+            if let Some((name, secs)) = line.split_once('\t') {
+                let took = secs
+                    .parse()
+                    .map(Duration::from_secs_f64)
+                    .unwrap_or_default();
+                println!("<== {name}: {}", fmt(took));
+                timings.push(Timing {
+                    name: name.to_owned(),
+                    took,
+                });
+            }
+        }
+        if !status.success() {
+            failed.push(lane.join(", "));
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("failed in: {}", failed.join("; ")))
+    }
+}
+
+/// In a lane's process: hands the steps' durations to the parent.
+fn record(timings: &[Timing]) {
+    let Some(path) = std::env::var_os(TIMINGS_ENV) else {
+        summary(timings);
+        return;
+    };
+    let text: String = timings
+        .iter()
+        .map(|t| format!("{}\t{}\n", t.name, t.took.as_secs_f64()))
+        .collect();
+    if let Err(e) = std::fs::write(&path, text) {
+        eprintln!("xtask: cannot write {}: {e}", PathBuf::from(path).display());
+    }
+}
+
+/// The run's one build: every test target of the workspace and the binaries they start, with
+/// the features of `cargo test --workspace`. Later steps find it done.
+fn build(root: &Path) -> Result<(), String> {
+    sh(cargo(root).args(["test", "--workspace", "--no-run"]))
 }
 
 fn cargo(root: &Path) -> Command {
@@ -108,8 +249,9 @@ fn target_dir(root: &Path) -> PathBuf {
 /// runner, against the debug `herald-cli`, `wa-sim` and wa-core's example peers
 /// (`signal_peer`, `group_peer`).
 fn conformance(root: &Path) -> Result<(), String> {
-    sh(cargo(root).args(["build", "-p", "herald-cli", "-p", "wa-sim"]))?;
-    sh(cargo(root).args(["build", "-p", "wa-core", "--examples"]))?;
+    // herald-cli, wa-sim and the examples as the test build made them (the same features, so
+    // no rebuild).
+    build(root)?;
     let dir = root.join("conformance");
     sh(Command::new("npm").current_dir(&dir).args([
         "ci",
@@ -146,25 +288,63 @@ fn conformance(root: &Path) -> Result<(), String> {
 /// The end-to-end suite drives the real app over WebDriver on a private display and bus.
 fn e2e(root: &Path) -> Result<(), String> {
     let driver = setup::tauri_driver().ok_or("tauri-driver is not installed")?;
+    // The suites' executables as the build step made them, run directly: asking cargo for
+    // `--test e2e` resolves other features for the host crates and rebuilds tauri.
+    let suites = test_executables(root, &["e2e", "e2e_demo"])?;
     let xvfb = Xvfb::start(1280, 900)?;
     let bus = SessionBus::start()?;
-    sh(cargo(root)
-        .env("DISPLAY", &xvfb.display)
-        .env_remove("WAYLAND_DISPLAY")
-        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
-        .env("HERALD_TAURI_DRIVER", driver)
-        .args([
-            "test",
-            "-p",
-            "herald",
-            "--test",
-            "e2e",
-            "--test",
-            "e2e_demo",
-            "--",
-            "--ignored",
-            "--test-threads=1",
-        ]))
+    for suite in suites {
+        sh(Command::new(&suite)
+            .current_dir(root)
+            .env("DISPLAY", &xvfb.display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .env("HERALD_TAURI_DRIVER", &driver)
+            .args(["--ignored", "--test-threads=1"]))?;
+    }
+    Ok(())
+}
+
+/// The executables of the named integration-test targets, from the build step's artifacts
+/// (cargo reports them even when nothing needed building).
+fn test_executables(root: &Path, names: &[&str]) -> Result<Vec<PathBuf>, String> {
+    let out = cargo(root)
+        .args(["test", "--workspace", "--no-run", "--message-format=json"])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cargo test --no-run exited with {}", out.status));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut found = Vec::new();
+    for name in names {
+        let target = format!("\"name\":\"{name}\",\"src_path\"");
+        let exe = text
+            .lines()
+            .filter(|l| l.contains("\"reason\":\"compiler-artifact\"") && l.contains(&target))
+            .filter(|l| l.contains("\"kind\":[\"test\"]"))
+            .find_map(|l| json_string_after(l, "\"executable\":\""))
+            .ok_or_else(|| format!("the build made no test executable named {name}"))?;
+        found.push(PathBuf::from(exe));
+    }
+    Ok(found)
+}
+
+/// The JSON string value that follows `key` in `line`, unescaped for the escapes a path may
+/// carry (`\\` and `\"`).
+fn json_string_after(line: &str, key: &str) -> Option<String> {
+    let rest = &line[line.find(key)? + key.len()..];
+    let mut value = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(value),
+            '\\' => value.push(chars.next()?),
+            c => value.push(c),
+        }
+    }
+    None
 }
 
 /// `cargo xtask run --demo --screenshot` works on this machine, with a throwaway data folder.
@@ -174,6 +354,14 @@ fn screenshot(root: &Path) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&data);
     let shot = out.join("first-screen.png");
     let _ = std::fs::remove_file(&shot);
+    // The app the test build made; `run` alone would build it again without the test
+    // features, recompiling tauri.
+    build(root)?;
+    let app = target_dir(root).join("debug").join(if cfg!(windows) {
+        "herald.exe"
+    } else {
+        "herald"
+    });
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     sh(Command::new(exe)
         .current_dir(root)
@@ -181,6 +369,8 @@ fn screenshot(root: &Path) -> Result<(), String> {
         .arg("run")
         // Demo mode: the test never leaves this machine (the real app would dial WhatsApp).
         .arg("--demo")
+        .arg("--binary")
+        .arg(&app)
         .arg("--screenshot")
         .arg(&shot))?;
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);

@@ -102,21 +102,17 @@ fn default_program_name() -> String {
 /// Keepalive numbers (protocol.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeepaliveConfig {
-    /// Shortest wait between pings.
+    /// Silence after which a ping goes out: nothing at all received for this long.
     pub interval_min: Duration,
-    /// Longest wait between pings; each wait is uniform in `[min, max]`. Setting both to 60 s
-    /// gives the old fixed interval.
+    /// Not used by the engine since pings follow silence (at `interval_min`) instead of a
+    /// random timer; kept so that saved settings carrying it still apply.
     pub interval_max: Duration,
-    /// How long a ping may go unanswered before it counts as failed.
+    /// How long a ping may go unanswered, with nothing else received, before the socket is
+    /// declared dead.
     pub response_deadline: Duration,
     /// WhatsApp Web's dead-socket rule: something sent and nothing at all received for this
     /// long means the socket is dead. `None` turns the rule off.
     pub dead_socket_after: Option<Duration>,
-    /// Consecutive failed pings after which the connection is dropped and redialled (the
-    /// dead-socket rule usually fires first).
-    pub max_failures: u32,
-    /// How often the dead-socket rule is checked.
-    pub check_every: Duration,
 }
 
 impl Default for KeepaliveConfig {
@@ -126,8 +122,6 @@ impl Default for KeepaliveConfig {
             interval_max: Duration::from_secs(30),
             response_deadline: Duration::from_secs(10),
             dead_socket_after: Some(Duration::from_secs(20)),
-            max_failures: 3,
-            check_every: Duration::from_secs(1),
         }
     }
 }

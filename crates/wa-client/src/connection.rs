@@ -397,13 +397,7 @@ impl Supervisor {
                 });
                 None
             }
-            Report::Restored { after_failures } => {
-                tracing::info!(after_failures, "keepalive restored");
-                self.emit(EngineEvent::KeepAliveRestored { after_failures });
-                None
-            }
             Report::Dead => Some(CloseReason::DeadSocket),
-            Report::GaveUp => Some(CloseReason::KeepAliveTimeout),
         }
     }
 

@@ -1,7 +1,14 @@
-//! Keepalive (protocol.md §7): a `w:p` ping at a random 20–30 s, answered within 10 s, and
-//! WhatsApp Web's dead-socket rule — something sent and nothing at all received for 20 s means
-//! the socket is dead, whatever the pings say. The deadline logic is pure; [`run`] is the task.
+//! Keepalive (protocol.md §7), driven by silence rather than a timer: a `w:p` ping goes out
+//! when nothing at all has been received for the interval (20 s), and the socket is dead when
+//! that ping's deadline (10 s) passes with still nothing received. A stall is therefore caught
+//! at most interval + deadline (30 s) after it starts, whatever the phase of the cycle, and an
+//! idle link costs one ping per 20 s of silence while a busy one costs none. WhatsApp Web's
+//! dead-socket rule (a request sent and nothing received for 20 s) stays beside it.
+//!
+//! [`decide`] is the whole policy, pure; [`run`] is the task that follows it.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -12,34 +19,65 @@ use crate::config::KeepaliveConfig;
 use crate::socket::{IqError, SocketHandle};
 use crate::stanzas;
 
-/// The wait before the next ping: uniform in `[min, max]` for `unit` in `[0, 1)`.
-pub fn next_ping_delay(config: &KeepaliveConfig, unit: f64) -> Duration {
-    let min = config.interval_min;
-    let max = config.interval_max.max(min);
-    let unit = if unit.is_finite() {
-        unit.clamp(0.0, 1.0)
-    } else {
-        0.5
-    };
-    min + (max - min).mul_f64(unit)
+/// What the policy knows about the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    /// When anything last arrived, or when the connection opened if nothing has.
+    pub last_received: Instant,
+    /// When our ping went out, while its answer is still awaited.
+    pub ping_sent: Option<Instant>,
+    /// When the oldest request that nothing has been received after went out.
+    pub first_unanswered_send: Option<Instant>,
 }
 
-/// Whether the dead-socket rule fires: a send at `first_unanswered_send` with nothing received
-/// since, for at least `dead_after`.
-pub fn is_dead(
-    first_unanswered_send: Option<Instant>,
-    now: Instant,
-    dead_after: Option<Duration>,
-) -> bool {
-    match (first_unanswered_send, dead_after) {
-        (Some(sent), Some(limit)) => now.saturating_duration_since(sent) >= limit,
-        _ => false,
+/// What to do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing until this instant (then decide again; what arrives meanwhile moves it).
+    WaitUntil(Instant),
+    /// The link has been silent for the interval: ping.
+    Ping,
+    /// Nothing arrived within the ping's deadline, or the dead-socket rule fired.
+    Dead,
+}
+
+/// The silence after which a ping goes out. The lower end of the configured window: the
+/// window's randomness was for a fixed timer, and the 30 s bound needs the short end.
+pub fn silence_interval(config: &KeepaliveConfig) -> Duration {
+    config.interval_min
+}
+
+/// The keepalive policy.
+pub fn decide(link: &Link, now: Instant, config: &KeepaliveConfig) -> Action {
+    let mut wake = None;
+    if let (Some(sent), Some(limit)) = (link.first_unanswered_send, config.dead_socket_after) {
+        if now.saturating_duration_since(sent) >= limit {
+            return Action::Dead;
+        }
+        wake = Some(sent + limit);
     }
-}
-
-/// Whether enough pings failed in a row to give up on the connection.
-pub fn too_many_failures(failures: u32, config: &KeepaliveConfig) -> bool {
-    config.max_failures > 0 && failures >= config.max_failures
+    let next = match link.ping_sent {
+        // Nothing at all since the ping: its deadline decides.
+        Some(sent) if link.last_received < sent => {
+            let deadline = sent + config.response_deadline;
+            if now >= deadline {
+                return Action::Dead;
+            }
+            deadline
+        }
+        // Other traffic proved the link alive; one ping at a time, so this one's answer is
+        // awaited until its deadline.
+        Some(sent) if now < sent + config.response_deadline => sent + config.response_deadline,
+        // No ping out, or one that is settled: silence decides.
+        _ => {
+            let due = link.last_received + silence_interval(config);
+            if now >= due {
+                return Action::Ping;
+            }
+            due
+        }
+    };
+    Action::WaitUntil(wake.map_or(next, |w| w.min(next)))
 }
 
 /// What the keepalive task tells the connection.
@@ -47,14 +85,12 @@ pub fn too_many_failures(failures: u32, config: &KeepaliveConfig) -> bool {
 pub enum Report {
     /// A ping was answered after `rtt`.
     Pong { rtt: Duration },
-    /// A ping went unanswered; `failures` in a row now.
+    /// A ping went unanswered past its deadline with nothing else received (`failures` is 1:
+    /// the socket is declared dead at once, so failures never accumulate).
     Timeout { failures: u32 },
-    /// Answered again after `after_failures` failures.
-    Restored { after_failures: u32 },
-    /// The dead-socket rule fired.
+    /// The socket is dead: a ping's deadline passed with nothing received, or the dead-socket
+    /// rule fired.
     Dead,
-    /// Too many pings failed in a row.
-    GaveUp,
 }
 
 /// The ping stanza: `<iq xmlns="w:p" type="get" to=s.whatsapp.net/>` (whatsmeow's form).
@@ -65,121 +101,68 @@ pub fn ping() -> Node {
         .with_attr("to", stanzas::server())
 }
 
-/// Pings until the connection ends or a rule fires; reports each outcome. Ends when `reports`
-/// is closed (the connection is being torn down).
+type PingAnswer<'a> = Pin<Box<dyn Future<Output = Result<Node, IqError>> + Send + 'a>>;
+
+/// Follows [`decide`] until the socket is dead or the connection ends; reports each outcome.
+/// Ends when `reports` is closed (the connection is being torn down).
 pub async fn run(socket: SocketHandle, config: KeepaliveConfig, reports: mpsc::Sender<Report>) {
-    let mut failures = 0u32;
-    let mut next_ping = Instant::now() + next_ping_delay(&config, rand::random());
-    let check_every = config.check_every.max(Duration::from_millis(10));
+    let opened = Instant::now();
+    // The last ping stays "sent" until answered: a timed-out ping is still the policy's
+    // evidence of silence.
+    let mut ping_sent: Option<Instant> = None;
+    let mut answer: Option<PingAnswer<'_>> = None;
     loop {
-        let wake = next_ping.min(Instant::now() + check_every);
-        tokio::time::sleep_until(wake).await;
-        if is_dead(
-            socket.activity().first_unanswered_send(),
-            Instant::now(),
-            config.dead_socket_after,
-        ) {
-            let _ = reports.send(Report::Dead).await;
-            return;
-        }
-        if Instant::now() < next_ping {
-            continue;
-        }
-        let sent = Instant::now();
-        // The ping's own deadline runs beside the dead-socket check, which must keep firing
-        // while a ping is out.
-        let ping = socket.iq_with_timeout(ping(), config.response_deadline);
-        tokio::pin!(ping);
-        let outcome = loop {
-            tokio::select! {
-                r = &mut ping => break r,
-                _ = tokio::time::sleep(check_every) => {
-                    if is_dead(socket.activity().first_unanswered_send(), Instant::now(), config.dead_socket_after) {
-                        let _ = reports.send(Report::Dead).await;
-                        return;
+        let activity = socket.activity();
+        let link = Link {
+            last_received: activity.last_received().map_or(opened, |t| t.max(opened)),
+            ping_sent,
+            first_unanswered_send: activity.first_unanswered_send(),
+        };
+        let now = Instant::now();
+        match decide(&link, now, &config) {
+            Action::Dead => {
+                if ping_sent.is_some_and(|sent| link.last_received < sent) {
+                    let _ = reports.send(Report::Timeout { failures: 1 }).await;
+                }
+                let _ = reports.send(Report::Dead).await;
+                return;
+            }
+            Action::Ping => {
+                ping_sent = Some(now);
+                answer = Some(Box::pin(
+                    socket.iq_with_timeout(ping(), config.response_deadline),
+                ));
+            }
+            Action::WaitUntil(at) => {
+                let Some(pending) = answer.as_mut() else {
+                    tokio::time::sleep_until(at).await;
+                    continue;
+                };
+                tokio::select! {
+                    // The answer first, so one that is due with the deadline is not missed.
+                    biased;
+                    outcome = pending.as_mut() => {
+                        answer = None;
+                        match outcome {
+                            // An error answer is still an answer: the socket is alive.
+                            Ok(_) | Err(IqError::ServerError { .. }) => {
+                                let rtt = ping_sent.take().map_or(Duration::ZERO, |s| s.elapsed());
+                                if reports.send(Report::Pong { rtt }).await.is_err() {
+                                    return;
+                                }
+                            }
+                            // Unanswered: the policy decides, from what else arrived.
+                            Err(IqError::Timeout { .. }) => {}
+                            Err(IqError::ConnectionLost { .. }) => return,
+                        }
                     }
+                    _ = tokio::time::sleep_until(at) => {}
                 }
             }
-        };
-        let report = match outcome {
-            // An error answer is still an answer: the socket is alive.
-            Ok(_) | Err(IqError::ServerError { .. }) => {
-                let restored = failures;
-                failures = 0;
-                if restored > 0
-                    && reports
-                        .send(Report::Restored {
-                            after_failures: restored,
-                        })
-                        .await
-                        .is_err()
-                {
-                    return;
-                }
-                Report::Pong {
-                    rtt: sent.elapsed(),
-                }
-            }
-            Err(IqError::Timeout { .. }) => {
-                failures += 1;
-                if too_many_failures(failures, &config) {
-                    let _ = reports.send(Report::Timeout { failures }).await;
-                    let _ = reports.send(Report::GaveUp).await;
-                    return;
-                }
-                Report::Timeout { failures }
-            }
-            Err(IqError::ConnectionLost { .. }) => return,
-        };
-        if reports.send(report).await.is_err() {
-            return;
         }
-        next_ping = Instant::now() + next_ping_delay(&config, rand::random());
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ping_delays_stay_in_the_window() {
-        let c = KeepaliveConfig::default();
-        assert_eq!(next_ping_delay(&c, 0.0), Duration::from_secs(20));
-        assert_eq!(next_ping_delay(&c, 0.5), Duration::from_secs(25));
-        assert_eq!(next_ping_delay(&c, 1.0), Duration::from_secs(30));
-        assert_eq!(next_ping_delay(&c, f64::NAN), Duration::from_secs(25));
-        let fixed = KeepaliveConfig {
-            interval_min: Duration::from_secs(60),
-            interval_max: Duration::from_secs(60),
-            ..c
-        };
-        assert_eq!(next_ping_delay(&fixed, 0.9), Duration::from_secs(60));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn dead_socket_rule() {
-        let t0 = Instant::now();
-        let limit = Some(Duration::from_secs(20));
-        assert!(!is_dead(None, t0 + Duration::from_secs(100), limit));
-        assert!(!is_dead(
-            Some(t0),
-            t0 + Duration::from_millis(19_999),
-            limit
-        ));
-        assert!(is_dead(Some(t0), t0 + Duration::from_secs(20), limit));
-        assert!(!is_dead(Some(t0), t0 + Duration::from_secs(100), None));
-    }
-
-    #[test]
-    fn failures_threshold() {
-        let c = KeepaliveConfig::default();
-        assert!(!too_many_failures(2, &c));
-        assert!(too_many_failures(3, &c));
-        let never = KeepaliveConfig {
-            max_failures: 0,
-            ..c
-        };
-        assert!(!too_many_failures(100, &never));
-    }
-}
+#[path = "keepalive_tests.rs"]
+mod tests;

@@ -44,6 +44,14 @@ impl Activity {
         self.first_unanswered_send.store(0, Ordering::Release);
     }
 
+    /// When anything last arrived; `None` before the first frame.
+    pub fn last_received(&self) -> Option<Instant> {
+        match self.last_received.load(Ordering::Acquire) {
+            0 => None,
+            ms => Some(self.epoch + Duration::from_millis(ms - 1)),
+        }
+    }
+
     /// When the oldest send that nothing has been received after went out.
     pub fn first_unanswered_send(&self) -> Option<Instant> {
         match self.first_unanswered_send.load(Ordering::Acquire) {

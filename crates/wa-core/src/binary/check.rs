@@ -20,6 +20,19 @@ pub(super) fn is_well_formed(body: &[u8], max_depth: usize) -> bool {
     c.node(1).is_some() && c.pos == body.len()
 }
 
+/// In a body [`is_well_formed`] accepted: where the value (string or JID) starting at `pos`
+/// ends, found from its lengths alone, without checking anything again. Attribute lookups on
+/// the view skip the values they pass over this way.
+pub(super) fn skip_value(body: &[u8], pos: usize) -> Option<usize> {
+    let mut c = Check {
+        data: body,
+        pos,
+        max_depth: usize::MAX,
+    };
+    c.skim()?;
+    Some(c.pos)
+}
+
 /// A plain string as far as the grammar cares: whether it is empty, and its text when it may
 /// have to be compared (a JID's server).
 enum Plain<'a> {
@@ -120,6 +133,44 @@ impl<'a> Check<'a> {
             for _ in 0..count {
                 self.node(depth + 1)?;
             }
+        }
+        Some(())
+    }
+
+    /// Past one value of a checked body.
+    fn skim(&mut self) -> Option<()> {
+        let tag = self.u8()?;
+        match tag {
+            LIST_EMPTY | 1..=235 => {}
+            DICTIONARY_0..=DICTIONARY_3 => {
+                self.u8()?;
+            }
+            BINARY_8 | BINARY_20 | BINARY_32 => {
+                self.raw(tag)?;
+            }
+            NIBBLE_8 | HEX_8 => {
+                let head = self.u8()?;
+                self.take(usize::from(head & 0x7F))?;
+            }
+            JID_PAIR => {
+                self.skim()?;
+                self.skim()?;
+            }
+            AD_JID => {
+                self.take(2)?;
+                self.skim()?;
+            }
+            FB_JID => {
+                self.skim()?;
+                self.take(2)?;
+                self.skim()?;
+            }
+            INTEROP_JID => {
+                self.skim()?;
+                self.take(4)?;
+                self.skim()?;
+            }
+            _ => return None,
         }
         Some(())
     }

@@ -131,13 +131,22 @@ impl<'a> Reader<'a> {
 
     /// An attribute: its key and value.
     pub fn attr(&mut self) -> Result<(StrRef<'a>, AttrRef<'a>), DecodeError> {
-        let key = self.plain_string("an attribute key")?;
-        let value = match self.value()? {
+        let key = self.key()?;
+        Ok((key, self.attr_value()?))
+    }
+
+    /// An attribute key.
+    pub fn key(&mut self) -> Result<StrRef<'a>, DecodeError> {
+        self.plain_string("an attribute key")
+    }
+
+    /// An attribute value: a JID, or a string (raw bytes must be UTF-8).
+    pub fn attr_value(&mut self) -> Result<AttrRef<'a>, DecodeError> {
+        Ok(match self.value()? {
             ValueRef::Jid(j) => AttrRef::Jid(j),
             ValueRef::Str(s) => AttrRef::Str(s),
             ValueRef::Bytes(b) => AttrRef::Str(StrRef::Text(self.utf8(b)?)),
-        };
-        Ok((key, value))
+        })
     }
 
     /// The start of a node's content.

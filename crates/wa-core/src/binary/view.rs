@@ -12,7 +12,7 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use super::check::is_well_formed;
+use super::check::{is_well_formed, skip_value};
 use super::decode::{check_end, check_size, DecodeError, DecodeLimits};
 use super::frame::{inflate_into, split_flags, FLAG_COMPRESSED};
 use super::node::{Attr, Content, Node};
@@ -110,9 +110,27 @@ impl<'a> NodeRef<'a> {
         }
     }
 
-    /// The value of the first attribute named `key`.
+    /// The value of the first attribute named `key`. Only that value is read; the others are
+    /// skipped by their lengths.
     pub fn attr(&self, key: &str) -> Option<AttrRef<'a>> {
-        self.attrs().find(|(k, _)| *k == key).map(|(_, v)| v)
+        let mut pos = self.attrs_at;
+        for _ in 0..self.attr_count {
+            let value_at = skip_value(self.body, pos)?;
+            let matches = match self.body.get(pos).and_then(|&t| token::single(t)) {
+                // Keys are nearly always single-byte tokens: compare the token's text.
+                Some(token) => token == key,
+                None => Reader::new(self.body, pos, NO_DEPTH_LIMIT)
+                    .key()
+                    .is_ok_and(|k| k == key),
+            };
+            if matches {
+                return Reader::new(self.body, value_at, NO_DEPTH_LIMIT)
+                    .attr_value()
+                    .ok();
+            }
+            pos = skip_value(self.body, value_at)?;
+        }
+        None
     }
 
     /// The first attribute named `key` if it is a string.
