@@ -9,21 +9,24 @@
 use std::time::Duration;
 
 use prost::Message as _;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use wa_core::binary::Node;
 use wa_core::disconnect::{parse, CloseReason, StreamError};
 
+use crate::commands::{Command, Then, Where};
 use crate::events::{ConnectionState, EngineEvent};
 use crate::keepalive::{self, Report};
-use crate::pairing::Pairing;
-use crate::socket::{HandshakeParams, Inbound, Socket, SocketHandle};
+use crate::pairing::{IssuedCode, Pairing};
+use crate::prekeys::PrekeyError;
+use crate::socket::{HandshakeParams, Inbound, IqError, Socket, SocketHandle};
 use crate::stanzas;
 use crate::store::Credentials;
-use crate::supervisor::{Command, Ended, Supervisor};
+use crate::supervisor::{Ended, Supervisor};
 use crate::transport::TransportError;
 use crate::version;
+use crate::{CommandError, LogoutOutcome};
 
 /// Where a connection is.
 pub(crate) enum Phase {
@@ -54,8 +57,20 @@ impl Phase {
 /// What a connection's background task reports when it ends.
 pub(crate) enum TaskDone {
     Keepalive,
-    PostLogin(Result<u32, String>),
-    Prekeys(Result<u32, String>),
+    PostLogin(Result<u32, PrekeyError>),
+    Prekeys(Result<u32, PrekeyError>),
+    /// A logout's unlink IQ came back (or timed out).
+    Unlinked {
+        unlinked: bool,
+        reply: oneshot::Sender<Result<LogoutOutcome, CommandError>>,
+    },
+    /// A pairing code was requested from the server.
+    PairCode {
+        result: Result<IssuedCode, CommandError>,
+        reply: oneshot::Sender<Result<String, CommandError>>,
+    },
+    /// The server confirmed (or not) the end of a code pairing.
+    CompanionFinished(Result<(), IqError>),
 }
 
 /// A live connection.
@@ -150,7 +165,7 @@ impl Supervisor {
                 },
                 _ = tokio::time::sleep_until(deadline) => return ended(CloseReason::ConnectTimeout),
                 cmd = self.commands.recv() => {
-                    if let Some(reason) = self.command_while_dialing(cmd) {
+                    if let Then::Close(reason) = self.on_command(cmd, Where::Dialing) {
                         return ended(reason);
                     }
                 }
@@ -228,25 +243,6 @@ impl Supervisor {
         });
     }
 
-    /// A command while the dial is in progress; `Some` abandons it.
-    fn command_while_dialing(&mut self, cmd: Option<Command>) -> Option<CloseReason> {
-        match cmd {
-            None | Some(Command::Shutdown) => {
-                self.shutting_down = true;
-                Some(CloseReason::LocalShutdown)
-            }
-            Some(Command::ReconnectNow) | Some(Command::NewQr) => None,
-            Some(Command::PairWithPhone { phone, reply }) => {
-                self.pending_phone = Some((phone, reply));
-                None
-            }
-            Some(Command::Logout { reply }) => {
-                self.pending_logout = Some((false, reply));
-                Some(CloseReason::LocalLogout)
-            }
-        }
-    }
-
     async fn session(&mut self, conn: &mut Conn) -> CloseReason {
         loop {
             let deadline = conn.phase.deadline();
@@ -260,13 +256,13 @@ impl Supervisor {
             let end = match event {
                 Event::Inbound(Inbound::Closed(reason)) => Some(reason),
                 Event::Inbound(Inbound::Node(node)) => self.on_node(conn, node).await,
-                Event::Command(cmd) => self.on_command(conn, cmd).await,
+                Event::Command(cmd) => match self.on_command(cmd, Where::Session(conn)) {
+                    Then::Close(reason) => Some(reason),
+                    Then::Stay | Then::Dial | Then::Exit => None,
+                },
                 Event::Keepalive(report) => self.on_keepalive(report),
                 Event::Deadline => self.on_deadline(conn),
-                Event::Task(done) => {
-                    self.on_task_done(done);
-                    None
-                }
+                Event::Task(done) => self.on_task_done(conn, done),
             };
             if let Some(reason) = end {
                 return reason;
@@ -332,49 +328,6 @@ impl Supervisor {
         }
     }
 
-    async fn on_command(&mut self, conn: &mut Conn, cmd: Option<Command>) -> Option<CloseReason> {
-        match cmd {
-            None | Some(Command::Shutdown) => {
-                self.shutting_down = true;
-                Some(CloseReason::LocalShutdown)
-            }
-            Some(Command::ReconnectNow) => {
-                self.retry.on_user_retry();
-                Some(CloseReason::LocalRestart)
-            }
-            Some(Command::NewQr) => None,
-            Some(Command::PairWithPhone { phone, reply }) => {
-                if conn.creds.account.is_some() {
-                    let _ = reply.send(Err(crate::CommandError::AlreadyPaired));
-                    return None;
-                }
-                match conn.phase {
-                    Phase::Pairing(_) => self.start_phone_pairing(conn, phone, reply).await,
-                    _ => self.pending_phone = Some((phone, reply)),
-                }
-                None
-            }
-            Some(Command::Logout { reply }) => {
-                let unlinked = match &conn.creds.account {
-                    Some(account) => {
-                        let timeout = self.config.iq_timeout.min(Duration::from_secs(10));
-                        let iq = stanzas::remove_companion_device(&account.jid);
-                        match conn.handle.iq_with_timeout(iq, timeout).await {
-                            Ok(_) => true,
-                            Err(e) => {
-                                tracing::warn!(error = %e, "unlink not confirmed by the server");
-                                false
-                            }
-                        }
-                    }
-                    None => false,
-                };
-                self.pending_logout = Some((unlinked, reply));
-                Some(CloseReason::LocalLogout)
-            }
-        }
-    }
-
     fn on_keepalive(&mut self, report: Report) -> Option<CloseReason> {
         match report {
             Report::Pong { rtt } => {
@@ -417,8 +370,22 @@ impl Supervisor {
         }
     }
 
-    fn on_task_done(&mut self, done: Result<TaskDone, tokio::task::JoinError>) {
+    fn on_task_done(
+        &mut self,
+        conn: &mut Conn,
+        done: Result<TaskDone, tokio::task::JoinError>,
+    ) -> Option<CloseReason> {
         match done {
+            Ok(TaskDone::Unlinked { unlinked, reply }) => {
+                return Some(self.on_unlinked(unlinked, reply));
+            }
+            Ok(TaskDone::PairCode { result, reply }) => {
+                self.on_pair_code(conn, result, reply);
+            }
+            Ok(TaskDone::CompanionFinished(Err(e))) => {
+                tracing::warn!(error = %e, "companion_finish not acknowledged");
+            }
+            Ok(TaskDone::CompanionFinished(Ok(()))) => {}
             Ok(TaskDone::Keepalive) => {}
             Ok(TaskDone::PostLogin(Ok(n))) | Ok(TaskDone::Prekeys(Ok(n))) => {
                 if n > 0 {
@@ -431,6 +398,7 @@ impl Supervisor {
             Err(e) if e.is_cancelled() => {}
             Err(e) => tracing::error!(error = %e, "connection task panicked"),
         }
+        None
     }
 
     pub(crate) fn spawn_keepalive(&self, conn: &mut Conn) {

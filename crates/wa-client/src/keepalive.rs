@@ -103,7 +103,7 @@ pub async fn run(socket: SocketHandle, config: KeepaliveConfig, reports: mpsc::S
         };
         let report = match outcome {
             // An error answer is still an answer: the socket is alive.
-            Ok(_) | Err(IqError::ServerError { .. }) => {
+            Ok(_) | Err(IqError::ServerError { .. } | IqError::BadAnswer { .. }) => {
                 let restored = failures;
                 failures = 0;
                 if restored > 0

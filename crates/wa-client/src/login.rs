@@ -79,10 +79,9 @@ impl Supervisor {
         let push_name = self.config.client.push_name.clone();
         let now_ms = self.now_ms();
         conn.tasks.spawn(async move {
-            let uploaded = prekeys::ensure(&handle, &store, &creds, &prekey_config, None, now_ms)
-                .await
-                .map_err(|e| e.to_string());
-            if let Err(e) = handle.iq(stanzas::active()).await {
+            let uploaded =
+                prekeys::ensure(&handle, &store, &creds, &prekey_config, None, now_ms).await;
+            if let Err(e) = handle.query(&stanzas::Active).await {
                 tracing::warn!(error = %e, "active iq failed");
             }
             let _ = handle
@@ -109,9 +108,7 @@ impl Supervisor {
         let now_ms = self.now_ms();
         conn.tasks.spawn(async move {
             TaskDone::Prekeys(
-                prekeys::ensure(&handle, &store, &creds, &prekey_config, Some(count), now_ms)
-                    .await
-                    .map_err(|e| e.to_string()),
+                prekeys::ensure(&handle, &store, &creds, &prekey_config, Some(count), now_ms).await,
             )
         });
     }
