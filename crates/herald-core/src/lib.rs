@@ -13,6 +13,7 @@ pub mod health;
 pub mod history;
 pub mod offline;
 pub mod presentation;
+mod pump;
 pub mod qr;
 pub mod service;
 pub mod settings;

@@ -146,6 +146,12 @@ impl Supervisor {
                         let handle = conn.handle.clone();
                         let own = account.jid.clone();
                         let timeout = self.config.iq_timeout.min(UNLINK_TIMEOUT);
+                        // Held here, not in the task: the server may end the stream (device
+                        // removed) before the task reports, and the caller is answered then.
+                        self.set_pending_logout(PendingLogout {
+                            unlinked_on_server: false,
+                            reply,
+                        });
                         conn.tasks.spawn(async move {
                             let request = RemoveCompanionDevice { own: &own };
                             let unlinked = match handle.query_with_timeout(&request, timeout).await
@@ -156,7 +162,7 @@ impl Supervisor {
                                     false
                                 }
                             };
-                            TaskDone::Unlinked { unlinked, reply }
+                            TaskDone::Unlinked { unlinked }
                         });
                         Then::Stay
                     }
@@ -217,15 +223,10 @@ impl Supervisor {
     }
 
     /// The unlink IQ of a session logout came back: now close and archive.
-    pub(crate) fn on_unlinked(
-        &mut self,
-        unlinked: bool,
-        reply: oneshot::Sender<Result<LogoutOutcome, CommandError>>,
-    ) -> CloseReason {
-        self.set_pending_logout(PendingLogout {
-            unlinked_on_server: unlinked,
-            reply,
-        });
+    pub(crate) fn on_unlinked(&mut self, unlinked: bool) -> CloseReason {
+        if let Some(pending) = &mut self.pending_logout {
+            pending.unlinked_on_server = unlinked;
+        }
         CloseReason::LocalLogout
     }
 }

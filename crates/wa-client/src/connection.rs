@@ -22,11 +22,11 @@ use crate::pairing::{IssuedCode, Pairing};
 use crate::prekeys::PrekeyError;
 use crate::socket::{HandshakeParams, Inbound, IqError, Socket, SocketHandle};
 use crate::stanzas;
-use crate::store::Credentials;
+use crate::store::{Credentials, StoreError};
 use crate::supervisor::{Ended, Supervisor};
 use crate::transport::TransportError;
 use crate::version;
-use crate::{CommandError, LogoutOutcome};
+use crate::CommandError;
 
 /// Where a connection is.
 pub(crate) enum Phase {
@@ -62,7 +62,6 @@ pub(crate) enum TaskDone {
     /// A logout's unlink IQ came back (or timed out).
     Unlinked {
         unlinked: bool,
-        reply: oneshot::Sender<Result<LogoutOutcome, CommandError>>,
     },
     /// A pairing code was requested from the server.
     PairCode {
@@ -103,6 +102,18 @@ enum Event {
     Task(Result<TaskDone, tokio::task::JoinError>),
 }
 
+/// A local failure as the classifier sees it, with its whole source chain as the detail.
+fn local_store(e: &dyn std::error::Error) -> CloseReason {
+    let mut detail = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    CloseReason::LocalStore { detail }
+}
+
 fn transport_reason(e: TransportError) -> CloseReason {
     match e {
         TransportError::Certificate(detail) => CloseReason::Certificate { detail },
@@ -123,14 +134,15 @@ impl Supervisor {
         self.set_state(ConnectionState::Connecting {
             attempt: self.retry.failures + 1,
         });
+        // What fails here is this computer's session, not the server: its own cause.
         let creds = match self.ensure_credentials() {
             Ok(c) => c,
-            Err(detail) => return ended(CloseReason::Handshake { detail }),
+            Err(e) => return ended(local_store(&e)),
         };
         self.resolve_version().await;
         let payload = match self.client_payload(&creds) {
             Ok(p) => p.encode_to_vec(),
-            Err(detail) => return ended(CloseReason::Handshake { detail }),
+            Err(e) => return ended(local_store(&e)),
         };
         let started = Instant::now();
         let deadline = started + self.config.connect_timeout;
@@ -200,19 +212,16 @@ impl Supervisor {
 
     /// Loads the device, generating and storing keys first if there are none, so the keys
     /// in a QR code are always ones that survive a crash.
-    fn ensure_credentials(&mut self) -> Result<Credentials, String> {
+    fn ensure_credentials(&mut self) -> Result<Credentials, StoreError> {
         let now = self.now_ms();
-        let mut store = self
-            .store
-            .lock()
-            .map_err(|_| "session store lock poisoned".to_owned())?;
-        if let Some(c) = store.load_credentials().map_err(|e| e.to_string())? {
+        // A panic elsewhere cannot leave the store half-written (every write is a
+        // transaction), so a poisoned lock still guards a usable store.
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = store.load_credentials()? {
             return Ok(c);
         }
         let creds = Credentials::generate(&mut rand::rngs::OsRng, now);
-        store
-            .create_credentials(&creds)
-            .map_err(|e| format!("session store: {e}"))?;
+        store.create_credentials(&creds)?;
         tracing::info!("generated and stored new device keys");
         Ok(creds)
     }
@@ -376,8 +385,8 @@ impl Supervisor {
         done: Result<TaskDone, tokio::task::JoinError>,
     ) -> Option<CloseReason> {
         match done {
-            Ok(TaskDone::Unlinked { unlinked, reply }) => {
-                return Some(self.on_unlinked(unlinked, reply));
+            Ok(TaskDone::Unlinked { unlinked }) => {
+                return Some(self.on_unlinked(unlinked));
             }
             Ok(TaskDone::PairCode { result, reply }) => {
                 self.on_pair_code(conn, result, reply);

@@ -287,8 +287,11 @@ impl Supervisor {
             EndState::Closed => ConnectionState::Closed,
         };
         if let Some(pending) = self.pending_logout.take() {
+            // The server removing this device is the unlink confirmed, even when its stream
+            // error overtook the answer to our request.
+            let removed = verdict.cause == wa_core::disconnect::Cause::DeviceRemoved;
             let _ = pending.reply.send(Ok(LogoutOutcome {
-                unlinked_on_server: pending.unlinked_on_server,
+                unlinked_on_server: pending.unlinked_on_server || removed,
                 archive,
             }));
         }
