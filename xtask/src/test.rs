@@ -54,7 +54,7 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
             step(
                 &mut timings,
                 "tests (unit, integration, app on mock runtime)",
-                || sh(cargo(&root).args(["test", "--workspace"])),
+                || sh(cargo(&root).args(["test", "--workspace", "--features", "herald/demo"])),
             )?;
         }
         if wanted("conformance") && root.join("conformance/package.json").is_file() {
@@ -136,6 +136,8 @@ fn e2e(root: &Path) -> Result<(), String> {
             "test",
             "-p",
             "herald",
+            "--features",
+            "demo",
             "--test",
             "e2e",
             "--test",

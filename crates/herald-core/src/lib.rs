@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod db;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod export;
 pub mod health;
