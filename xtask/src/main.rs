@@ -5,6 +5,8 @@
 mod display;
 mod measure;
 mod run;
+#[cfg(test)]
+mod seams;
 mod setup;
 mod step;
 mod test;

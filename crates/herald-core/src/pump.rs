@@ -7,16 +7,50 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
+use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use wa_client::{ConnectionState, EngineEvent, EngineHandle};
 
-use crate::alerts::AlertPolicy;
+use crate::alerts::{Alert, AlertPolicy};
 use crate::db;
+use crate::db::DbError;
 use crate::health::{process_memory, Account, HealthView};
-use crate::history;
+use crate::history::{self, DisconnectRecord};
 use crate::presentation::{self, ConnectionView, Context};
-use crate::service::{ServiceError, ServiceEvent};
+
+/// Everything the shells learn from the service, in order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum ServiceEvent {
+    /// The connection as presented (state, label, detail, QR …) changed.
+    Connection(ConnectionView),
+    /// A fresh health snapshot.
+    Health(HealthView),
+    /// A disconnect was recorded.
+    History(DisconnectRecord),
+    /// Something the user must know now: post a desktop notification.
+    Alert(AlertView),
+    /// The engine's raw event, for `herald-cli --json`.
+    Engine(EngineEvent),
+}
+
+/// A notification to post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertView {
+    pub summary: String,
+    pub body: String,
+}
+
+impl From<Alert> for AlertView {
+    fn from(a: Alert) -> Self {
+        Self {
+            summary: a.summary,
+            body: a.body,
+        }
+    }
+}
 
 /// What the pump and the commands both read.
 #[derive(Default)]
@@ -50,10 +84,7 @@ pub(crate) fn present(shared: &mut Shared, state: &ConnectionState) -> Connectio
     view
 }
 
-pub(crate) fn health_view(
-    conn: &Connection,
-    h: &wa_client::Health,
-) -> Result<HealthView, ServiceError> {
+pub(crate) fn health_view(conn: &Connection, h: &wa_client::Health) -> Result<HealthView, DbError> {
     let last = history::page(conn, None, 1)?.into_iter().next();
     Ok(HealthView {
         state: h.state.clone(),

@@ -14,49 +14,16 @@ use rusqlite::Connection;
 use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
-use wa_client::{Engine, EngineConfig, EngineEvent, EngineHandle, StartError};
+use wa_client::{Engine, EngineConfig, EngineHandle, StartError};
 
-use crate::alerts::Alert;
 use crate::db::{self, DbError};
 use crate::health::HealthView;
 use crate::history::{self, DisconnectRecord};
 use crate::presentation::ConnectionView;
 use crate::pump::{health_view, lock, present, spawn_pump, Shared};
+pub use crate::pump::{AlertView, ServiceEvent};
 use crate::settings::{self, InvalidSetting, Settings};
 use crate::timeline;
-
-/// Everything the shells learn from the service, in order.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
-pub enum ServiceEvent {
-    /// The connection as presented (state, label, detail, QR …) changed.
-    Connection(ConnectionView),
-    /// A fresh health snapshot.
-    Health(HealthView),
-    /// A disconnect was recorded.
-    History(DisconnectRecord),
-    /// Something the user must know now: post a desktop notification.
-    Alert(AlertView),
-    /// The engine's raw event, for `herald-cli --json`.
-    Engine(EngineEvent),
-}
-
-/// A notification to post.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AlertView {
-    pub summary: String,
-    pub body: String,
-}
-
-impl From<Alert> for AlertView {
-    fn from(a: Alert) -> Self {
-        Self {
-            summary: a.summary,
-            body: a.body,
-        }
-    }
-}
 
 /// Where the engine connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,7 +133,7 @@ impl Service {
     pub async fn health(&self) -> Result<HealthView, ServiceError> {
         let h = self.engine().await.health();
         let conn = lock(&self.inner.db);
-        health_view(&conn, &h)
+        Ok(health_view(&conn, &h)?)
     }
 
     /// One page of the history, newest first.
