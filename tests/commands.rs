@@ -85,7 +85,7 @@ fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result
 
 #[test]
 fn settings_round_trip_and_bad_values_are_refused_with_their_field() {
-    let (_app, w, _stop) = app_and_window("cmd-settings", true);
+    let (_app, w, _stop) = app_and_window("cmd-settings", false);
     let defaults = invoke(&w, "get_settings", json!({})).unwrap();
     assert_eq!(defaults["keepaliveMinSecs"], 20);
     assert_eq!(defaults["presence"], "unavailable");
@@ -114,7 +114,7 @@ fn settings_round_trip_and_bad_values_are_refused_with_their_field() {
 
 #[test]
 fn history_and_timeline_start_empty() {
-    let (_app, w, _stop) = app_and_window("cmd-history", true);
+    let (_app, w, _stop) = app_and_window("cmd-history", false);
     assert_eq!(
         invoke(&w, "history", json!({ "limit": 10 })).unwrap(),
         json!([])
@@ -138,6 +138,8 @@ fn demo_commands_need_demo_mode() {
     assert!(err["advice"].as_str().unwrap().contains("--demo"));
 }
 
+// The simulator is only linked into builds with the demo feature (as `cargo xtask test` runs).
+#[cfg(feature = "demo")]
 #[test]
 fn demo_faults_are_named() {
     let (_app, w, _stop) = app_and_window("cmd-demo-fault", true);
@@ -152,7 +154,7 @@ fn demo_faults_are_named() {
 
 #[test]
 fn unknown_commands_are_refused() {
-    let (_app, w, _stop) = app_and_window("cmd-unknown", true);
+    let (_app, w, _stop) = app_and_window("cmd-unknown", false);
     let err = invoke(&w, "delete_everything", json!({})).unwrap_err();
     assert!(err.to_string().contains("not found"), "{err}");
 }

@@ -53,8 +53,12 @@ impl From<herald_core::service::ServiceError> for UiError {
                 "The connection engine has stopped.",
                 "Restart Herald.",
             ),
-            E::Command(C::Failed(why)) => {
-                UiError::new("command_failed", why, "Check the connection and try again.")
+            E::Command(why @ (C::Failed(_) | C::PairingEnded | C::Interrupted | C::Superseded)) => {
+                UiError::new(
+                    "command_failed",
+                    why.to_string(),
+                    "Check the connection and try again.",
+                )
             }
             E::Db(e) => UiError::new(
                 "database",
@@ -71,8 +75,8 @@ impl From<herald_core::service::ServiceError> for UiError {
     }
 }
 
-impl From<herald_core::demo::DemoError> for UiError {
-    fn from(e: herald_core::demo::DemoError) -> Self {
+impl From<crate::demo::DemoError> for UiError {
+    fn from(e: crate::demo::DemoError) -> Self {
         UiError::new("demo", e.to_string(), "")
     }
 }

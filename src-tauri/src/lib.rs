@@ -5,6 +5,7 @@
 
 pub mod autostart;
 pub mod commands;
+pub mod demo;
 pub mod error;
 pub mod events;
 pub mod logging;
@@ -15,7 +16,7 @@ pub mod tray;
 pub mod updater;
 pub mod window;
 
-use herald_core::demo::Demo;
+use crate::demo::Demo;
 use herald_core::service::{Service, ServiceOptions};
 use tauri::{Manager, RunEvent, Runtime};
 

@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use herald_core::demo::Demo;
+use crate::demo::Demo;
 use herald_core::service::Service;
 
 /// Shared state managed by Tauri.

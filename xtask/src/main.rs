@@ -8,6 +8,8 @@ mod install_test;
 mod keychain;
 mod measure;
 mod run;
+#[cfg(test)]
+mod seams;
 mod setup;
 mod step;
 mod test;

@@ -24,7 +24,7 @@ pub fn run() -> Result<(), String> {
         "-p",
         "herald",
         "--features",
-        "tauri/custom-protocol",
+        "tauri/custom-protocol demo",
     ]))?;
     let exe = target_dir(&root).join("release").join("herald");
     let xvfb = Xvfb::start(980, 700)?;

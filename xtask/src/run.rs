@@ -59,7 +59,7 @@ pub fn run(o: &RunOptions) -> Result<(), String> {
     setup::ensure(setup::Mode::Quiet)?;
     let binary = match &o.binary {
         Some(b) => b.clone(),
-        None => build(o.release)?,
+        None => build(o.release, o.demo)?,
     };
     let mut app = Command::new(&binary);
     if o.demo {
@@ -114,11 +114,14 @@ impl Headless {
     }
 }
 
-fn build(release: bool) -> Result<PathBuf, String> {
+fn build(release: bool, demo: bool) -> Result<PathBuf, String> {
     let mut cargo = Command::new(crate::cargo());
     cargo
         .current_dir(crate::root())
         .args(["build", "-p", "herald"]);
+    if demo {
+        cargo.args(["--features", "demo"]);
+    }
     if release {
         cargo.args(["--release", "--features", "tauri/custom-protocol"]);
     }

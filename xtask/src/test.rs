@@ -36,6 +36,10 @@ const LANES: &[&[&str]] = &[
     &["e2e", "screenshot", "install"],
 ];
 
+/// The one test build every step shares: the whole workspace with the simulator linked into
+/// the app (its demo mode is what the e2e suite and the screenshot drive).
+const TEST_BUILD: &[&str] = &["test", "--workspace", "--features", "herald/demo"];
+
 /// Set in a lane's process: where it appends `name<TAB>seconds` for each step it ran.
 const TIMINGS_ENV: &str = "HERALD_XTASK_TIMINGS";
 
@@ -121,7 +125,7 @@ fn suites(
         step(
             timings,
             "tests (unit, integration, app on mock runtime)",
-            || sh(cargo(root).args(["test", "--workspace"])),
+            || sh(cargo(root).args(TEST_BUILD)),
         )?;
     }
     if wanted("conformance") && root.join("conformance/package.json").is_file() {
@@ -130,9 +134,11 @@ fn suites(
         })?;
     }
     if wanted("keychain") && cfg!(target_os = "linux") {
-        step(timings, "keychain (store key in a real Secret Service)", || {
-            crate::keychain::run(root, &target_dir(root))
-        })?;
+        step(
+            timings,
+            "keychain (store key in a real Secret Service)",
+            || crate::keychain::run(root, &target_dir(root)),
+        )?;
     }
     if wanted("e2e") && cfg!(target_os = "linux") {
         step(timings, "e2e (real app, WebDriver, Xvfb)", || e2e(root))?;
@@ -230,7 +236,7 @@ fn record(timings: &[Timing]) {
 /// The run's one build: every test target of the workspace and the binaries they start, with
 /// the features of `cargo test --workspace`. Later steps find it done.
 fn build(root: &Path) -> Result<(), String> {
-    sh(cargo(root).args(["test", "--workspace", "--no-run"]))
+    sh(cargo(root).args(TEST_BUILD).arg("--no-run"))
 }
 
 fn cargo(root: &Path) -> Command {
@@ -309,7 +315,8 @@ fn e2e(root: &Path) -> Result<(), String> {
 /// (cargo reports them even when nothing needed building).
 fn test_executables(root: &Path, names: &[&str]) -> Result<Vec<PathBuf>, String> {
     let out = cargo(root)
-        .args(["test", "--workspace", "--no-run", "--message-format=json"])
+        .args(TEST_BUILD)
+        .args(["--no-run", "--message-format=json"])
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;

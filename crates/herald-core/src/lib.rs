@@ -7,12 +7,14 @@
 
 pub mod alerts;
 pub mod db;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod export;
 pub mod health;
 pub mod history;
 pub mod offline;
 pub mod presentation;
+mod pump;
 pub mod qr;
 pub mod redact;
 pub mod schedule;

@@ -9,21 +9,24 @@
 use std::time::Duration;
 
 use prost::Message as _;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use wa_core::binary::Node;
 use wa_core::disconnect::{parse, CloseReason, StreamError};
 
+use crate::commands::{Command, Then, Where};
 use crate::events::{ConnectionState, EngineEvent};
 use crate::keepalive::{self, Report};
-use crate::pairing::Pairing;
-use crate::socket::{HandshakeParams, Inbound, Socket, SocketHandle};
+use crate::pairing::{IssuedCode, Pairing};
+use crate::prekeys::PrekeyError;
+use crate::socket::{HandshakeParams, Inbound, IqError, Socket, SocketHandle};
 use crate::stanzas;
-use crate::store::Credentials;
-use crate::supervisor::{Command, Ended, Supervisor};
+use crate::store::{Credentials, StoreError};
+use crate::supervisor::{Ended, Supervisor};
 use crate::transport::TransportError;
 use crate::version;
+use crate::CommandError;
 
 /// Where a connection is.
 pub(crate) enum Phase {
@@ -54,8 +57,19 @@ impl Phase {
 /// What a connection's background task reports when it ends.
 pub(crate) enum TaskDone {
     Keepalive,
-    PostLogin(Result<u32, String>),
-    Prekeys(Result<u32, String>),
+    PostLogin(Result<u32, PrekeyError>),
+    Prekeys(Result<u32, PrekeyError>),
+    /// A logout's unlink IQ came back (or timed out).
+    Unlinked {
+        unlinked: bool,
+    },
+    /// A pairing code was requested from the server.
+    PairCode {
+        result: Result<IssuedCode, CommandError>,
+        reply: oneshot::Sender<Result<String, CommandError>>,
+    },
+    /// The server confirmed (or not) the end of a code pairing.
+    CompanionFinished(Result<(), IqError>),
 }
 
 /// A live connection.
@@ -88,6 +102,18 @@ enum Event {
     Task(Result<TaskDone, tokio::task::JoinError>),
 }
 
+/// A local failure as the classifier sees it, with its whole source chain as the detail.
+fn local_store(e: &dyn std::error::Error) -> CloseReason {
+    let mut detail = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    CloseReason::LocalStore { detail }
+}
+
 fn transport_reason(e: TransportError) -> CloseReason {
     match e {
         TransportError::Certificate(detail) => CloseReason::Certificate { detail },
@@ -108,14 +134,15 @@ impl Supervisor {
         self.set_state(ConnectionState::Connecting {
             attempt: self.retry.failures + 1,
         });
+        // What fails here is this computer's session, not the server: its own cause.
         let creds = match self.ensure_credentials() {
             Ok(c) => c,
-            Err(detail) => return ended(CloseReason::Handshake { detail }),
+            Err(e) => return ended(local_store(&e)),
         };
         self.resolve_version().await;
         let payload = match self.client_payload(&creds) {
             Ok(p) => p.encode_to_vec(),
-            Err(detail) => return ended(CloseReason::Handshake { detail }),
+            Err(e) => return ended(local_store(&e)),
         };
         let started = Instant::now();
         let deadline = started + self.config.connect_timeout;
@@ -150,7 +177,7 @@ impl Supervisor {
                 },
                 _ = tokio::time::sleep_until(deadline) => return ended(CloseReason::ConnectTimeout),
                 cmd = self.commands.recv() => {
-                    if let Some(reason) = self.command_while_dialing(cmd) {
+                    if let Then::Close(reason) = self.on_command(cmd, Where::Dialing) {
                         return ended(reason);
                     }
                 }
@@ -185,19 +212,16 @@ impl Supervisor {
 
     /// Loads the device, generating and storing keys first if there are none, so the keys
     /// in a QR code are always ones that survive a crash.
-    fn ensure_credentials(&mut self) -> Result<Credentials, String> {
+    fn ensure_credentials(&mut self) -> Result<Credentials, StoreError> {
         let now = self.now_ms();
-        let mut store = self
-            .store
-            .lock()
-            .map_err(|_| "session store lock poisoned".to_owned())?;
-        if let Some(c) = store.load_credentials().map_err(|e| e.to_string())? {
+        // A panic elsewhere cannot leave the store half-written (every write is a
+        // transaction), so a poisoned lock still guards a usable store.
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = store.load_credentials()? {
             return Ok(c);
         }
         let creds = Credentials::generate(&mut rand::rngs::OsRng, now);
-        store
-            .create_credentials(&creds)
-            .map_err(|e| format!("session store: {e}"))?;
+        store.create_credentials(&creds)?;
         tracing::info!("generated and stored new device keys");
         Ok(creds)
     }
@@ -228,25 +252,6 @@ impl Supervisor {
         });
     }
 
-    /// A command while the dial is in progress; `Some` abandons it.
-    fn command_while_dialing(&mut self, cmd: Option<Command>) -> Option<CloseReason> {
-        match cmd {
-            None | Some(Command::Shutdown) => {
-                self.shutting_down = true;
-                Some(CloseReason::LocalShutdown)
-            }
-            Some(Command::ReconnectNow) | Some(Command::NewQr) => None,
-            Some(Command::PairWithPhone { phone, reply }) => {
-                self.pending_phone = Some((phone, reply));
-                None
-            }
-            Some(Command::Logout { reply }) => {
-                self.pending_logout = Some((false, reply));
-                Some(CloseReason::LocalLogout)
-            }
-        }
-    }
-
     async fn session(&mut self, conn: &mut Conn) -> CloseReason {
         loop {
             let deadline = conn.phase.deadline();
@@ -260,13 +265,13 @@ impl Supervisor {
             let end = match event {
                 Event::Inbound(Inbound::Closed(reason)) => Some(reason),
                 Event::Inbound(Inbound::Node(node)) => self.on_node(conn, node).await,
-                Event::Command(cmd) => self.on_command(conn, cmd).await,
+                Event::Command(cmd) => match self.on_command(cmd, Where::Session(conn)) {
+                    Then::Close(reason) => Some(reason),
+                    Then::Stay | Then::Dial | Then::Exit => None,
+                },
                 Event::Keepalive(report) => self.on_keepalive(report),
                 Event::Deadline => self.on_deadline(conn),
-                Event::Task(done) => {
-                    self.on_task_done(done);
-                    None
-                }
+                Event::Task(done) => self.on_task_done(conn, done),
             };
             if let Some(reason) = end {
                 return reason;
@@ -332,49 +337,6 @@ impl Supervisor {
         }
     }
 
-    async fn on_command(&mut self, conn: &mut Conn, cmd: Option<Command>) -> Option<CloseReason> {
-        match cmd {
-            None | Some(Command::Shutdown) => {
-                self.shutting_down = true;
-                Some(CloseReason::LocalShutdown)
-            }
-            Some(Command::ReconnectNow) => {
-                self.retry.on_user_retry();
-                Some(CloseReason::LocalRestart)
-            }
-            Some(Command::NewQr) => None,
-            Some(Command::PairWithPhone { phone, reply }) => {
-                if conn.creds.account.is_some() {
-                    let _ = reply.send(Err(crate::CommandError::AlreadyPaired));
-                    return None;
-                }
-                match conn.phase {
-                    Phase::Pairing(_) => self.start_phone_pairing(conn, phone, reply).await,
-                    _ => self.pending_phone = Some((phone, reply)),
-                }
-                None
-            }
-            Some(Command::Logout { reply }) => {
-                let unlinked = match &conn.creds.account {
-                    Some(account) => {
-                        let timeout = self.config.iq_timeout.min(Duration::from_secs(10));
-                        let iq = stanzas::remove_companion_device(&account.jid);
-                        match conn.handle.iq_with_timeout(iq, timeout).await {
-                            Ok(_) => true,
-                            Err(e) => {
-                                tracing::warn!(error = %e, "unlink not confirmed by the server");
-                                false
-                            }
-                        }
-                    }
-                    None => false,
-                };
-                self.pending_logout = Some((unlinked, reply));
-                Some(CloseReason::LocalLogout)
-            }
-        }
-    }
-
     fn on_keepalive(&mut self, report: Report) -> Option<CloseReason> {
         match report {
             Report::Pong { rtt } => {
@@ -411,8 +373,22 @@ impl Supervisor {
         }
     }
 
-    fn on_task_done(&mut self, done: Result<TaskDone, tokio::task::JoinError>) {
+    fn on_task_done(
+        &mut self,
+        conn: &mut Conn,
+        done: Result<TaskDone, tokio::task::JoinError>,
+    ) -> Option<CloseReason> {
         match done {
+            Ok(TaskDone::Unlinked { unlinked }) => {
+                return Some(self.on_unlinked(unlinked));
+            }
+            Ok(TaskDone::PairCode { result, reply }) => {
+                self.on_pair_code(conn, result, reply);
+            }
+            Ok(TaskDone::CompanionFinished(Err(e))) => {
+                tracing::warn!(error = %e, "companion_finish not acknowledged");
+            }
+            Ok(TaskDone::CompanionFinished(Ok(()))) => {}
             Ok(TaskDone::Keepalive) => {}
             Ok(TaskDone::PostLogin(Ok(n))) | Ok(TaskDone::Prekeys(Ok(n))) => {
                 if n > 0 {
@@ -425,6 +401,7 @@ impl Supervisor {
             Err(e) if e.is_cancelled() => {}
             Err(e) => tracing::error!(error = %e, "connection task panicked"),
         }
+        None
     }
 
     pub(crate) fn spawn_keepalive(&self, conn: &mut Conn) {

@@ -145,7 +145,7 @@ pub async fn run(socket: SocketHandle, config: KeepaliveConfig, reports: mpsc::S
                         answer = None;
                         match outcome {
                             // An error answer is still an answer: the socket is alive.
-                            Ok(_) | Err(IqError::ServerError { .. }) => {
+                            Ok(_) | Err(IqError::ServerError { .. } | IqError::BadAnswer { .. }) => {
                                 let rtt = ping_sent.take().map_or(Duration::ZERO, |s| s.elapsed());
                                 if reports.send(Report::Pong { rtt }).await.is_err() {
                                     return;

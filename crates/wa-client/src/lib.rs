@@ -45,6 +45,7 @@
 //!   place on open. The folder and files are also owner-only (0700/0600 on Unix).
 
 pub mod clock;
+mod commands;
 pub mod config;
 mod connection;
 pub mod events;
@@ -74,7 +75,8 @@ pub use lock::{LockError, LockHolder};
 pub use transport::{Link, MemoryTransport, Transport, TransportError, WebSocketTransport};
 pub use version::{SwJsFetcher, VersionError, VersionFetcher};
 
-use supervisor::{Command, Supervisor};
+use commands::Command;
+use supervisor::Supervisor;
 
 /// What the engine is built on; tests swap these.
 #[derive(Clone)]
@@ -135,9 +137,18 @@ pub enum CommandError {
     /// The phone number is not valid.
     #[error("invalid phone number: {0}")]
     InvalidPhone(#[source] wa_core::pair::code::PhoneNumberError),
-    /// The server refused or the connection failed while doing it.
-    #[error("{0}")]
-    Failed(String),
+    /// The server refused, or the connection failed while doing it.
+    #[error(transparent)]
+    Failed(#[from] socket::IqError),
+    /// The pairing this request was for ended before the server answered.
+    #[error("the pairing ended before the code was issued")]
+    PairingEnded,
+    /// The work was cut short inside the engine (its task ended early).
+    #[error("the request was interrupted")]
+    Interrupted,
+    /// A newer request of the same kind replaced this one before it ran.
+    #[error("replaced by a newer request")]
+    Superseded,
 }
 
 /// What `logout` did.

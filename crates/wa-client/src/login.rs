@@ -13,10 +13,24 @@ use crate::stanzas;
 use crate::store::Credentials;
 use crate::supervisor::Supervisor;
 
+/// Why the stored session cannot make a login or registration payload.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PayloadBuildError {
+    /// The stored account's JID has no phone number as its user part.
+    #[error("own JID {0} has no phone number")]
+    OwnJid(String),
+    /// The stored keys do not make a valid registration.
+    #[error("registration payload")]
+    Registration(#[source] wa_core::payload::PayloadError),
+}
+
 impl Supervisor {
     /// The payload for the next handshake: login when paired, registration otherwise, with
     /// the resolved WhatsApp Web version.
-    pub(crate) fn client_payload(&self, creds: &Credentials) -> Result<ClientPayload, String> {
+    pub(crate) fn client_payload(
+        &self,
+        creds: &Credentials,
+    ) -> Result<ClientPayload, PayloadBuildError> {
         let mut client = self.config.client.clone();
         if let Some((v, _)) = self.version {
             client.app_version = v;
@@ -27,7 +41,7 @@ impl Supervisor {
                     .jid
                     .user
                     .parse()
-                    .map_err(|_| format!("own JID {} has no phone number", account.jid))?;
+                    .map_err(|_| PayloadBuildError::OwnJid(account.jid.to_string()))?;
                 Ok(login_payload(
                     &client,
                     LoginIdentity {
@@ -46,7 +60,7 @@ impl Supervisor {
                     signed_pre_key_signature: &creds.signed_prekey.signature,
                 },
             )
-            .map_err(|e| e.to_string()),
+            .map_err(PayloadBuildError::Registration),
         }
     }
 
@@ -79,10 +93,9 @@ impl Supervisor {
         let push_name = self.config.client.push_name.clone();
         let now_ms = self.now_ms();
         conn.tasks.spawn(async move {
-            let uploaded = prekeys::ensure(&handle, &store, &creds, &prekey_config, None, now_ms)
-                .await
-                .map_err(|e| e.to_string());
-            if let Err(e) = handle.iq(stanzas::active()).await {
+            let uploaded =
+                prekeys::ensure(&handle, &store, &creds, &prekey_config, None, now_ms).await;
+            if let Err(e) = handle.query(&stanzas::Active).await {
                 tracing::warn!(error = %e, "active iq failed");
             }
             let _ = handle
@@ -109,9 +122,7 @@ impl Supervisor {
         let now_ms = self.now_ms();
         conn.tasks.spawn(async move {
             TaskDone::Prekeys(
-                prekeys::ensure(&handle, &store, &creds, &prekey_config, Some(count), now_ms)
-                    .await
-                    .map_err(|e| e.to_string()),
+                prekeys::ensure(&handle, &store, &creds, &prekey_config, Some(count), now_ms).await,
             )
         });
     }

@@ -16,15 +16,15 @@ use wa_core::pair::adv::verify_pair_success_identity;
 use wa_core::pair::adv::PairErrorReply;
 use wa_core::pair::code::{CompanionLinking, PhoneNumber, DEFAULT_PBKDF2_ITERATIONS};
 use wa_core::pair::qr::QrData;
-use wa_core::stanza::link_code::{
-    CompanionFinish, CompanionHello, CompanionHelloResult, PrimaryHello,
-};
+use wa_core::stanza::link_code::{CompanionFinish, CompanionHello, PrimaryHello};
 use wa_core::stanza::pair::{iq_result, pair_error_node, PairDevice, PairDeviceSign, PairSuccess};
 
 use crate::clock::UnixMillis;
+use crate::commands::PendingPhone;
 use crate::config::QrTiming;
-use crate::connection::{Conn, Phase};
+use crate::connection::{Conn, Phase, TaskDone};
 use crate::events::{ConnectionState, EngineEvent};
+use crate::socket::SocketHandle;
 use crate::store::Account;
 use crate::supervisor::Supervisor;
 use crate::CommandError;
@@ -138,7 +138,7 @@ impl Supervisor {
             code: None,
         });
         match self.pending_phone.take() {
-            Some((phone, reply)) => self.start_phone_pairing(conn, phone, reply).await,
+            Some(pending) => self.spawn_phone_pairing(conn, pending),
             None => self.show_qr(conn),
         }
     }
@@ -260,68 +260,60 @@ impl Supervisor {
         });
     }
 
-    /// Asks the server to push a pairing code to the phone of `phone`; answers `reply` with
-    /// the code to type.
-    pub(crate) async fn start_phone_pairing(
-        &mut self,
-        conn: &mut Conn,
-        phone: PhoneNumber,
-        reply: oneshot::Sender<Result<String, CommandError>>,
-    ) {
-        let result = self.request_pair_code(conn, phone).await;
-        let _ = reply.send(result);
-    }
-
-    async fn request_pair_code(
-        &mut self,
-        conn: &mut Conn,
-        number: PhoneNumber,
-    ) -> Result<String, CommandError> {
-        // PBKDF2 with 2^17 rounds: keep it off the async threads.
-        let (linking, wrapped) = tokio::task::spawn_blocking(|| {
-            CompanionLinking::start(&mut rand::rngs::OsRng, DEFAULT_PBKDF2_ITERATIONS)
-        })
-        .await
-        .map_err(|e| CommandError::Failed(e.to_string()))?;
-        let phone_jid = Jid::new(number.as_str(), Server::Pn);
-        let hello = CompanionHello {
-            id: conn.handle.next_id(),
-            phone: phone_jid.clone(),
-            show_push_notification: true,
-            wrapped_companion_ephemeral_pub: wrapped,
-            companion_server_auth_key_pub: *conn.creds.noise.public.as_bytes(),
+    /// Asks the server, in a task of the connection, to push a pairing code to the phone of
+    /// `pending.phone`; [`Supervisor::on_pair_code`] answers the caller when it is issued.
+    pub(crate) fn spawn_phone_pairing(&mut self, conn: &mut Conn, pending: PendingPhone) {
+        let PendingPhone { phone, reply } = pending;
+        let request = CodeRequest {
+            handle: conn.handle.clone(),
+            phone,
+            noise_pub: *conn.creds.noise.public.as_bytes(),
             platform_id: self.config.client_type.as_char().to_string(),
             platform_display: self.config.platform_display.clone(),
         };
-        let answer = conn
-            .handle
-            .iq(hello.to_node())
-            .await
-            .map_err(|e| CommandError::Failed(e.to_string()))?;
-        let result = CompanionHelloResult::parse(&answer)
-            .map_err(|e| CommandError::Failed(e.to_string()))?;
-        let code = linking.code().display();
-        let Phase::Pairing(p) = &mut conn.phase else {
-            return Err(CommandError::Failed("pairing ended".into()));
+        conn.tasks.spawn(async move {
+            let result = request.run().await;
+            TaskDone::PairCode { result, reply }
+        });
+    }
+
+    /// The server issued a pairing code (or refused): show it and answer the caller.
+    pub(crate) fn on_pair_code(
+        &mut self,
+        conn: &mut Conn,
+        result: Result<IssuedCode, CommandError>,
+        reply: oneshot::Sender<Result<String, CommandError>>,
+    ) {
+        let issued = match result {
+            Ok(issued) => issued,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
         };
+        let Phase::Pairing(p) = &mut conn.phase else {
+            let _ = reply.send(Err(CommandError::PairingEnded));
+            return;
+        };
+        let code = issued.linking.code().display();
         let timeout = self.config.pair_code_timeout;
         p.code = Some(PhoneLinking {
-            linking,
-            phone: phone_jid,
-            pairing_ref: result.pairing_ref,
+            linking: issued.linking,
+            phone: issued.phone_jid,
+            pairing_ref: issued.pairing_ref,
             expires_at: Instant::now() + timeout,
         });
         let expires_at_ms = self.now().saturating_add(timeout);
         tracing::info!("pairing code issued");
         self.emit(EngineEvent::PairCode {
             code: code.clone(),
-            phone: number.as_str().to_owned(),
+            phone: issued.phone.as_str().to_owned(),
         });
         self.set_state(ConnectionState::PairingCode {
             code: code.clone(),
             expires_at_ms,
         });
-        Ok(code)
+        let _ = reply.send(Ok(code));
     }
 
     /// The phone's answer to a pairing code: derive the new ADV secret and finish.
@@ -380,21 +372,65 @@ impl Supervisor {
             return;
         }
         conn.creds.adv_secret = finish.adv_secret;
-        let node = CompanionFinish {
+        let finish_iq = CompanionFinish {
             id: conn.handle.next_id(),
             phone: code.phone.clone(),
             wrapped_key_bundle: finish.wrapped_key_bundle,
             companion_identity_public: *conn.creds.identity.public.as_bytes(),
             pairing_ref: code.pairing_ref.clone(),
-        }
-        .to_node();
+        };
         // Keep waiting for pair-success with the same deadline.
         if let Phase::Pairing(p) = &mut conn.phase {
             p.expires_at = code.expires_at;
         }
-        if let Err(e) = conn.handle.iq(node).await {
-            tracing::warn!(error = %e, "companion_finish not acknowledged");
-        }
+        let handle = conn.handle.clone();
+        conn.tasks
+            .spawn(async move { TaskDone::CompanionFinished(handle.query(&finish_iq).await) });
+    }
+}
+
+/// What a pairing-code request needs, owned, so it runs apart from the session loop.
+struct CodeRequest {
+    handle: SocketHandle,
+    phone: PhoneNumber,
+    noise_pub: [u8; 32],
+    platform_id: String,
+    platform_display: String,
+}
+
+/// A pairing code the server accepted, waiting to be shown.
+pub(crate) struct IssuedCode {
+    linking: CompanionLinking,
+    phone: PhoneNumber,
+    phone_jid: Jid,
+    pairing_ref: Vec<u8>,
+}
+
+impl CodeRequest {
+    async fn run(self) -> Result<IssuedCode, CommandError> {
+        // PBKDF2 with 2^17 rounds: keep it off the async threads.
+        let (linking, wrapped) = tokio::task::spawn_blocking(|| {
+            CompanionLinking::start(&mut rand::rngs::OsRng, DEFAULT_PBKDF2_ITERATIONS)
+        })
+        .await
+        .map_err(|_| CommandError::Interrupted)?;
+        let phone_jid = Jid::new(self.phone.as_str(), Server::Pn);
+        let hello = CompanionHello {
+            id: self.handle.next_id(),
+            phone: phone_jid.clone(),
+            show_push_notification: true,
+            wrapped_companion_ephemeral_pub: wrapped,
+            companion_server_auth_key_pub: self.noise_pub,
+            platform_id: self.platform_id,
+            platform_display: self.platform_display,
+        };
+        let result = self.handle.query(&hello).await?;
+        Ok(IssuedCode {
+            linking,
+            phone: self.phone,
+            phone_jid,
+            pairing_ref: result.pairing_ref,
+        })
     }
 }
 

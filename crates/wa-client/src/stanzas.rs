@@ -2,6 +2,8 @@
 //! (protocol.md §6.2, §7; whatsmeow's `Logout`).
 
 use wa_core::binary::{Jid, Node};
+use wa_core::stanza::iq::{parse_empty_result, Iq};
+use wa_core::stanza::StanzaError;
 
 use crate::config::Presence;
 
@@ -17,6 +19,38 @@ pub fn active() -> Node {
         .with_attr("type", "set")
         .with_attr("to", server())
         .with_children(vec![Node::new("active")])
+}
+
+/// Tells the server this client is active after login; answered with an empty result.
+pub struct Active;
+
+impl Iq for Active {
+    type Answer = ();
+
+    fn build(&self) -> Node {
+        active()
+    }
+
+    fn parse(answer: &Node) -> Result<(), StanzaError> {
+        parse_empty_result(answer)
+    }
+}
+
+/// Unlinks this companion (`own` is its device JID); answered with an empty result.
+pub struct RemoveCompanionDevice<'a> {
+    pub own: &'a Jid,
+}
+
+impl Iq for RemoveCompanionDevice<'_> {
+    type Answer = ();
+
+    fn build(&self) -> Node {
+        remove_companion_device(self.own)
+    }
+
+    fn parse(answer: &Node) -> Result<(), StanzaError> {
+        parse_empty_result(answer)
+    }
 }
 
 /// `<presence type="available|unavailable" [name]/>`.

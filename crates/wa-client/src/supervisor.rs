@@ -8,15 +8,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use wa_core::backoff::{Next, RetryState};
-use wa_core::disconnect::{
-    classify, Cause, ClassifyContext, CloseReason, Decision, EndState, Verdict,
-};
-use wa_core::pair::code::PhoneNumber;
+use wa_core::disconnect::{classify, ClassifyContext, CloseReason, Decision, EndState, Verdict};
 use wa_core::payload::AppVersion;
 
 use crate::clock::UnixMillis;
+use crate::commands::{Command, PendingLogout, PendingPhone, Then, Where};
 use crate::config::EngineConfig;
 use crate::events::{
     ConnectionState, Disconnect, EngineEvent, Health, PausedReason, VersionSource,
@@ -24,20 +22,6 @@ use crate::events::{
 use crate::lock::SessionLock;
 use crate::store::Store;
 use crate::{CommandError, EngineDeps, LogoutOutcome};
-
-/// What the handle asks of the supervisor.
-pub(crate) enum Command {
-    ReconnectNow,
-    NewQr,
-    PairWithPhone {
-        phone: PhoneNumber,
-        reply: oneshot::Sender<Result<String, CommandError>>,
-    },
-    Logout {
-        reply: oneshot::Sender<Result<LogoutOutcome, CommandError>>,
-    },
-    Shutdown,
-}
 
 /// How one connection ended.
 pub(crate) struct Ended {
@@ -66,10 +50,9 @@ pub(crate) struct Supervisor {
     pub(crate) version: Option<(AppVersion, VersionSource)>,
     pub(crate) refresh_version: bool,
     /// A phone number to link by code as soon as the server offers pairing.
-    pub(crate) pending_phone: Option<(PhoneNumber, oneshot::Sender<Result<String, CommandError>>)>,
+    pub(crate) pending_phone: Option<PendingPhone>,
     /// A logout to answer once the session is archived.
-    pub(crate) pending_logout: Option<(bool, oneshot::Sender<Result<LogoutOutcome, CommandError>>)>,
-    pub(crate) shutting_down: bool,
+    pub(crate) pending_logout: Option<PendingLogout>,
 }
 
 impl Supervisor {
@@ -99,7 +82,6 @@ impl Supervisor {
             refresh_version: false,
             pending_phone: None,
             pending_logout: None,
-            shutting_down: false,
         }
     }
 
@@ -111,8 +93,8 @@ impl Supervisor {
                 Flow::Exit => break,
             }
         }
-        if let Some((_, reply)) = self.pending_phone.take() {
-            let _ = reply.send(Err(CommandError::Stopped));
+        if let Some(pending) = self.pending_phone.take() {
+            let _ = pending.reply.send(Err(CommandError::Stopped));
         }
         if *self.state.borrow() != ConnectionState::Closed {
             self.set_state(ConnectionState::Closed);
@@ -169,7 +151,7 @@ impl Supervisor {
             .is_some_and(|c| c.account.is_some())
     }
 
-    fn archive(&self, reason: &str) -> Option<String> {
+    pub(crate) fn archive(&self, reason: &str) -> Option<String> {
         let now = self.now_ms();
         let result = self
             .store
@@ -209,9 +191,6 @@ impl Supervisor {
                 self.retry
                     .on_immediate(&self.config.backoff, ended.online_for);
                 self.record(&verdict, 0, Some(0), online_ms);
-                if self.shutting_down {
-                    return Flow::Exit;
-                }
                 Flow::Dial
             }
             Decision::Backoff { at_least_secs } => {
@@ -256,7 +235,8 @@ impl Supervisor {
             Decision::Stop { end } => {
                 self.record(&verdict, 0, None, online_ms);
                 self.stop_in(end, &verdict, archive);
-                if self.shutting_down {
+                // Closed is where a shutdown ends: there is nobody left to wait for.
+                if end == EndState::Closed {
                     return Flow::Exit;
                 }
                 self.wait_for_user().await
@@ -306,9 +286,12 @@ impl Supervisor {
             EndState::QrExpired => ConnectionState::QrExpired,
             EndState::Closed => ConnectionState::Closed,
         };
-        if let Some((unlinked, reply)) = self.pending_logout.take() {
-            let _ = reply.send(Ok(LogoutOutcome {
-                unlinked_on_server: unlinked,
+        if let Some(pending) = self.pending_logout.take() {
+            // The server removing this device is the unlink confirmed, even when its stream
+            // error overtook the answer to our request.
+            let removed = verdict.cause == wa_core::disconnect::Cause::DeviceRemoved;
+            let _ = pending.reply.send(Ok(LogoutOutcome {
+                unlinked_on_server: pending.unlinked_on_server || removed,
                 archive,
             }));
         }
@@ -322,7 +305,7 @@ impl Supervisor {
             tokio::select! {
                 _ = tokio::time::sleep_until(until) => return Flow::Dial,
                 cmd = self.commands.recv() => {
-                    if let Some(flow) = self.command_while_idle(cmd) {
+                    if let Some(flow) = self.idle_command(cmd) {
                         return flow;
                     }
                 }
@@ -334,55 +317,21 @@ impl Supervisor {
     async fn wait_for_user(&mut self) -> Flow {
         loop {
             let cmd = self.commands.recv().await;
-            if let Some(flow) = self.command_while_idle(cmd) {
+            if let Some(flow) = self.idle_command(cmd) {
                 return flow;
             }
         }
     }
 
     /// A command while no socket is open; `Some` ends the wait.
-    fn command_while_idle(&mut self, cmd: Option<Command>) -> Option<Flow> {
-        match cmd {
-            None | Some(Command::Shutdown) => {
-                self.shutting_down = true;
-                self.set_state(ConnectionState::Closed);
-                Some(Flow::Exit)
-            }
-            Some(Command::ReconnectNow) => {
-                self.retry.on_user_retry();
-                self.classify_ctx = ClassifyContext::default();
-                Some(Flow::Dial)
-            }
-            Some(Command::NewQr) => {
-                if self.has_account() {
-                    tracing::info!("new QR requested, but the device is linked; ignored");
-                    None
-                } else {
-                    self.retry.on_user_retry();
-                    Some(Flow::Dial)
-                }
-            }
-            Some(Command::PairWithPhone { phone, reply }) => {
-                if self.has_account() {
-                    let _ = reply.send(Err(CommandError::AlreadyPaired));
-                    return None;
-                }
-                self.pending_phone = Some((phone, reply));
-                self.retry.on_user_retry();
-                Some(Flow::Dial)
-            }
-            Some(Command::Logout { reply }) => {
-                let archive = self.archive("user_logout");
-                self.emit(EngineEvent::LoggedOut {
-                    cause: Cause::UserLogout,
-                    archive: archive.clone(),
-                });
-                self.update_health(|h| h.jid = None);
-                let _ = reply.send(Ok(LogoutOutcome {
-                    unlinked_on_server: false,
-                    archive,
-                }));
-                self.set_state(ConnectionState::LoggedOut);
+    fn idle_command(&mut self, cmd: Option<Command>) -> Option<Flow> {
+        match self.on_command(cmd, Where::Idle) {
+            Then::Stay => None,
+            Then::Dial => Some(Flow::Dial),
+            Then::Exit => Some(Flow::Exit),
+            Then::Close(reason) => {
+                // Nothing is open to close while idle; the command path never asks it.
+                tracing::warn!(?reason, "close requested while idle; ignored");
                 None
             }
         }

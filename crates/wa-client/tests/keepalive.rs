@@ -47,7 +47,11 @@ async fn a_stall_at_any_phase_is_caught_within_thirty_seconds() {
             }
         };
         let took = stalled.elapsed();
-        assert_eq!(d.cause, "dead_socket", "phase {phase_ms} ms");
+        assert_eq!(
+            d.cause,
+            wa_core::disconnect::Cause::DeadSocket,
+            "phase {phase_ms} ms"
+        );
         assert!(
             took <= Duration::from_secs(30),
             "phase {phase_ms} ms: caught after {took:?}"

@@ -7,6 +7,7 @@
 //! the benchmark thread (see `support/cpu_time.rs`).
 //!
 //! `cargo bench -p wa-core --bench sender_keys -- --warm-up-time 1 --measurement-time 3`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/cpu_time.rs"]
 mod cpu_time;

@@ -7,6 +7,7 @@
 //! Times are CPU time of the benchmark thread (`support/cpu_time.rs`).
 //!
 //! `cargo bench -p wa-core --bench signal -- --warm-up-time 1 --measurement-time 3`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/cpu_time.rs"]
 mod cpu_time;

@@ -8,6 +8,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use wa_core::binary::Node;
 use wa_core::ids::IqIdGenerator;
+use wa_core::stanza::iq::Iq;
+use wa_core::stanza::StanzaError;
 
 use super::Activity;
 
@@ -20,6 +22,13 @@ pub enum IqError {
     ConnectionLost { id: String },
     #[error("iq {id} failed: {code} {text}")]
     ServerError { id: String, code: u16, text: String },
+    /// The server answered, but not in the shape the request's parser reads.
+    #[error("unreadable answer to iq {id}: {source}")]
+    BadAnswer {
+        id: String,
+        #[source]
+        source: StanzaError,
+    },
 }
 
 /// The socket is closed.
@@ -72,6 +81,31 @@ impl SocketHandle {
     /// configured timeout.
     pub async fn iq(&self, node: Node) -> Result<Node, IqError> {
         self.iq_with_timeout(node, self.iq_timeout).await
+    }
+
+    /// Runs a typed IQ: builds it, gives it an id, waits for its answer with the configured
+    /// timeout and reads the answer with the request's parser.
+    pub async fn query<Q: Iq>(&self, request: &Q) -> Result<Q::Answer, IqError> {
+        self.query_with_timeout(request, self.iq_timeout).await
+    }
+
+    /// [`SocketHandle::query`] with an explicit timeout.
+    pub async fn query_with_timeout<Q: Iq>(
+        &self,
+        request: &Q,
+        timeout: Duration,
+    ) -> Result<Q::Answer, IqError> {
+        let mut node = request.build();
+        let id = match node.attr_str("id") {
+            Some(id) => id.to_owned(),
+            None => {
+                let id = self.next_id();
+                node = node.with_attr("id", id.clone());
+                id
+            }
+        };
+        let answer = self.iq_with_timeout(node, timeout).await?;
+        Q::parse(&answer).map_err(|source| IqError::BadAnswer { id, source })
     }
 
     /// [`SocketHandle::iq`] with an explicit timeout.

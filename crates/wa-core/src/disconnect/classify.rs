@@ -62,6 +62,16 @@ pub fn classify(reason: &CloseReason, ctx: ClassifyContext) -> Verdict {
             None,
             "The connection went silent; Herald reconnects.",
         ),
+        CloseReason::LocalStore { detail } => stop(
+            Cause::LocalStore,
+            None,
+            EndState::NeedsAttention,
+            true,
+            &format!(
+                "Herald could not read or write its session on this computer ({detail}); \
+                 check the disk and its permissions, then press Reconnect now."
+            ),
+        ),
         CloseReason::QrExhausted => stop(
             Cause::QrExpired,
             None,

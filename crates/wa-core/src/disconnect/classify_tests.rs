@@ -61,6 +61,7 @@ fn every_close_has_its_policy() {
         (CloseReason::KeepAliveTimeout, C::KeepaliveTimeout, None, BACKOFF, false, false),
         (CloseReason::DeadSocket, C::DeadSocket, None, BACKOFF, false, false),
         (CloseReason::QrExhausted, C::QrExpired, None, stop(E::QrExpired), false, false),
+        (CloseReason::LocalStore { detail: "disk full".into() }, C::LocalStore, None, stop(E::NeedsAttention), false, true),
         (CloseReason::LocalShutdown, C::Shutdown, None, stop(E::Closed), false, false),
         (CloseReason::LocalLogout, C::UserLogout, None, stop(E::LoggedOut), true, false),
         (CloseReason::LocalRestart, C::UserRestart, None, Decision::ReconnectNow, false, false),
@@ -157,7 +158,7 @@ fn keys_are_unique() {
         Cause::UnknownFailure, Cause::ServerClosed, Cause::Network, Cause::ConnectTimeout,
         Cause::HandshakeFailed, Cause::CertificateRejected, Cause::FrameCorrupt, Cause::KeepaliveTimeout,
         Cause::DeadSocket, Cause::QrExpired, Cause::Shutdown, Cause::UserLogout,
-        Cause::UserRestart,
+        Cause::UserRestart, Cause::LocalStore,
     ];
     let keys: std::collections::HashSet<_> = all.iter().map(|c| c.key()).collect();
     assert_eq!(keys.len(), all.len());

@@ -39,6 +39,9 @@ pub enum CloseReason {
     DeadSocket,
     /// Every QR code of this registration expired without a scan.
     QrExhausted,
+    /// This computer could not read or write the session (disk full, permissions, a damaged
+    /// store): nothing the server did, and retrying will not fix it.
+    LocalStore { detail: String },
     /// We closed it: the app is quitting or restarting the connection.
     LocalShutdown,
     /// The user unlinked Herald from WhatsApp here.
@@ -195,6 +198,7 @@ pub enum Cause {
     KeepaliveTimeout,
     DeadSocket,
     QrExpired,
+    LocalStore,
     Shutdown,
     UserLogout,
     UserRestart,
@@ -234,6 +238,7 @@ impl Cause {
             Cause::KeepaliveTimeout => "keepalive_timeout",
             Cause::DeadSocket => "dead_socket",
             Cause::QrExpired => "qr_expired",
+            Cause::LocalStore => "local_store",
             Cause::Shutdown => "shutdown",
             Cause::UserLogout => "user_logout",
             Cause::UserRestart => "user_restart",
@@ -273,6 +278,7 @@ impl Cause {
             Cause::KeepaliveTimeout => "No answer to keepalive pings",
             Cause::DeadSocket => "Connection went silent",
             Cause::QrExpired => "QR code expired",
+            Cause::LocalStore => "Session store failed",
             Cause::Shutdown => "Closed by Herald",
             Cause::UserLogout => "Unlinked in Herald",
             Cause::UserRestart => "Reconnect requested",

@@ -3,6 +3,7 @@
 //! missing, so a malformed stanza from the server is a clear error rather than a wrong value.
 
 pub mod ack;
+pub mod iq;
 pub mod link_code;
 pub mod pair;
 
