@@ -10,6 +10,7 @@ mod support;
 use std::time::Duration;
 
 use fantoccini::Locator;
+use serde_json::json;
 use support::driver::*;
 use support::Notifications;
 
@@ -38,6 +39,28 @@ async fn pairing_then_replaced_notifies_and_updates_the_tray() {
     // Pairing done: the app takes the user to the connection screen.
     wait_text(&client, "state-label", "Online").await;
     wait_displayed(&client, "#view-health").await;
+    // Nothing is scheduled yet, so the card speaks only of the link.
+    let detail = text(&client, "state-detail").await;
+    assert!(
+        !detail.to_lowercase().contains("schedul"),
+        "the Connection card promises schedules: {detail}"
+    );
+    // The switch nobody asked for is said in the one live region for the state; the visible
+    // state labels are not live regions too (they would say it twice).
+    wait_eval(
+        &client,
+        "return document.getElementById('announcer').textContent",
+        5,
+        json!("Online. Showing Connection."),
+    )
+    .await;
+    let live = eval(
+        &client,
+        "return ['state-label', 'side-state'].map((id) => { const e = document.getElementById(id); \
+         return e.hasAttribute('aria-live') || e.hasAttribute('role'); })",
+    )
+    .await;
+    assert_eq!(live, json!([false, false]), "state labels are not live");
     screenshot(&client, "connection").await;
 
     click(&client, "[data-fault=replaced]").await;
@@ -113,6 +136,14 @@ async fn a_drop_is_recorded_in_history_and_the_timeline() {
     wait_text_by(&client, "side-state", 30, "Online again", |t| t == "Online").await;
 
     click(&client, ".nav-item[data-view=history]").await;
+    // Choosing a screen takes the focus to its heading.
+    wait_eval(
+        &client,
+        "return document.activeElement && document.activeElement.id",
+        5,
+        json!("history-title"),
+    )
+    .await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let rows = client
@@ -142,6 +173,29 @@ async fn a_drop_is_recorded_in_history_and_the_timeline() {
         .await
         .expect("timeline");
     assert!(online.len() >= 2, "online before and after the gap");
+    // At the default window size nothing is cut off: no page-wide horizontal scroll, and the
+    // range toggle, the export button and the advice all end inside the window.
+    let fits = eval(
+        &client,
+        "const w = document.documentElement.clientWidth; \
+         const right = (css) => document.querySelector(css).getBoundingClientRect().right; \
+         return { width: window.innerWidth, \
+                  scrolls: document.documentElement.scrollWidth > w, \
+                  cut: ['.seg[data-range=week]', '#export-btn', '#history-rows td.advice', \
+                        '#history-rows td.decision .pill'] \
+                       .filter((css) => right(css) > w) }",
+    )
+    .await;
+    assert_eq!(
+        fits["scrolls"],
+        json!(false),
+        "the page scrolls sideways: {fits}"
+    );
+    assert_eq!(
+        fits["cut"],
+        json!([]),
+        "cut off at the window's edge: {fits}"
+    );
     screenshot(&client, "history").await;
     finish(client).await;
 }

@@ -104,6 +104,28 @@ pub async fn wait_text(client: &Client, id: &str, want: &str) {
     wait_text_by(client, id, 30, &format!("{want:?}"), |t| t == want).await;
 }
 
+/// Runs `js` (a function body that returns a value) in the window.
+pub async fn eval(client: &Client, js: &str) -> serde_json::Value {
+    client
+        .execute(js, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("script failed: {e}\n{js}"))
+}
+
+/// Polls `js` until it returns `want`, for up to `secs`.
+pub async fn wait_eval(client: &Client, js: &str, secs: u64, want: serde_json::Value) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut last = serde_json::Value::Null;
+    while Instant::now() < deadline {
+        last = eval(client, js).await;
+        if last == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{js} returned {last}, expected {want}");
+}
+
 /// Clicks the element matching a CSS selector.
 pub async fn click(client: &Client, css: &str) {
     client
