@@ -192,32 +192,34 @@ pub(crate) fn open(
     Ok((conn, key, status))
 }
 
-/// Unlocks `conn`, opened read-only by a tool beside a running engine: no new key, no
-/// migration, no move. A plaintext store (not migrated yet) needs nothing.
-pub(crate) fn unlock_read_only(
+/// Opens the store read-only for a tool beside a running engine: no new key, no migration,
+/// no move. A plaintext store (not migrated yet) opens without a key.
+pub(crate) fn open_read_only(
     dir: &Path,
     path: &Path,
     source: &KeySource,
-    conn: &Connection,
-) -> Result<(), StoreError> {
+) -> Result<Connection, StoreError> {
+    let open = || {
+        Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+    };
     if classify(path)? != OnDisk::Encrypted {
-        return Ok(());
+        return Ok(open()?);
     }
     let candidates = gather(dir, source)?;
+    // A fresh connection per candidate: a key, once set, stays with its connection.
     for (key, _) in &candidates.keys {
-        if apply_key(conn, key)? {
-            return Ok(());
+        let conn = open()?;
+        if apply_key(&conn, key)? {
+            return Ok(conn);
         }
     }
-    Err(
-        match (
-            &candidates.keychain_answer,
-            key_source::recorded_backend(dir),
-        ) {
-            (Some(Err(fault)), _) => KeyError::KeychainUnavailable(fault.clone()).into(),
-            _ => StoreError::Corrupt("store key (no source has a key that opens the store)"),
-        },
-    )
+    Err(match &candidates.keychain_answer {
+        Some(Err(fault)) => KeyError::KeychainUnavailable(fault.clone()).into(),
+        _ => StoreError::Corrupt("store key (no source has a key that opens the store)"),
+    })
 }
 
 fn find_opening_key(

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::{cipher, openssl_exit, KeySource, StoreError, DB_FILE, MIGRATIONS};
@@ -42,11 +42,7 @@ pub fn peek_with(dir: &Path, keys: &KeySource) -> Result<Option<SessionSummary>,
         return Ok(None);
     }
     openssl_exit::prepare();
-    let conn = Connection::open_with_flags(
-        &path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    cipher::unlock_read_only(dir, &path, keys, &conn)?;
+    let conn = cipher::open_read_only(dir, &path, keys)?;
     // The engine's writes are short transactions; wait them out instead of failing.
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
