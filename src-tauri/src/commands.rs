@@ -78,13 +78,7 @@ pub struct Exported {
 /// Saves the whole history as CSV in the Downloads folder (or the data folder without one).
 #[tauri::command]
 pub fn export_history_csv(state: State<'_, AppState>) -> Result<Exported> {
-    let dir = dirs::download_dir()
-        .filter(|d| d.is_dir())
-        .unwrap_or_else(std::env::temp_dir);
-    let stamp = herald_core::export::iso8601(now())
-        .replace([':', '.'], "-")
-        .trim_end_matches('Z')
-        .to_string();
+    let (dir, stamp) = downloads_and_stamp();
     let (path, rows) = state.service.export_history(&dir, &stamp)?;
     Ok(Exported {
         path: path.display().to_string(),
@@ -102,13 +96,7 @@ pub struct SavedBundle {
 /// Downloads folder (or the temporary folder without one).
 #[tauri::command]
 pub async fn save_support_bundle(state: State<'_, AppState>) -> Result<SavedBundle> {
-    let dir = dirs::download_dir()
-        .filter(|d| d.is_dir())
-        .unwrap_or_else(std::env::temp_dir);
-    let stamp = herald_core::export::iso8601(now())
-        .replace([':', '.'], "-")
-        .trim_end_matches('Z')
-        .to_string();
+    let (dir, stamp) = downloads_and_stamp();
     let out = dir.join(format!("herald-support-{stamp}.zip"));
     let program = format!("herald {}", env!("CARGO_PKG_VERSION"));
     let summary = state
@@ -214,6 +202,19 @@ pub fn ui_ready() {
 pub fn quit<R: Runtime>(app: AppHandle<R>) {
     tracing::info!("quit requested from the window");
     app.exit(0);
+}
+
+/// Where a saved file goes (Downloads, else the temporary folder) and a file-name-safe time
+/// stamp for its name.
+fn downloads_and_stamp() -> (std::path::PathBuf, String) {
+    let dir = dirs::download_dir()
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(std::env::temp_dir);
+    let stamp = herald_core::export::iso8601(now())
+        .replace([':', '.'], "-")
+        .trim_end_matches('Z')
+        .to_string();
+    (dir, stamp)
 }
 
 /// Wall-clock now, from the engine's one clock.

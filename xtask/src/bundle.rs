@@ -121,12 +121,7 @@ pub fn ensure_cli(root: &Path) -> Result<PathBuf, String> {
     let dir = root.join("packaging");
     let cli = dir.join("node_modules").join(".bin").join("tauri");
     if !cli.exists() {
-        sh(Command::new("npm").current_dir(&dir).args([
-            "ci",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-        ]))?;
+        crate::step::npm_ci(&dir)?;
     }
     Ok(cli)
 }

@@ -61,3 +61,13 @@ pub fn summary(timings: &[Timing]) {
     }
     println!("  {:<50} {:>9}", "total", fmt(total));
 }
+
+/// `npm ci` of a folder's pinned packages, quietly.
+pub fn npm_ci(dir: &std::path::Path) -> Result<(), String> {
+    sh(std::process::Command::new("npm").current_dir(dir).args([
+        "ci",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+    ]))
+}

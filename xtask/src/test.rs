@@ -259,12 +259,7 @@ fn conformance(root: &Path) -> Result<(), String> {
     // no rebuild).
     build(root)?;
     let dir = root.join("conformance");
-    sh(Command::new("npm").current_dir(&dir).args([
-        "ci",
-        "--no-audit",
-        "--no-fund",
-        "--loglevel=error",
-    ]))?;
+    crate::step::npm_ci(&dir)?;
     let cli = target_dir(root).join("debug").join("herald-cli");
     let sim = target_dir(root).join("debug").join("wa-sim");
     let examples = target_dir(root).join("debug").join("examples");

@@ -77,8 +77,15 @@ pub fn write_plaintext_store(dir: &Path, prekeys: u32) {
     .unwrap();
     conn.query_row("SELECT sqlcipher_export('plain')", [], |_| Ok(()))
         .unwrap();
-    conn.execute_batch("PRAGMA plain.user_version = 1; DETACH DATABASE plain;")
+    // The copy has this build's schema, so it carries this build's schema version (plaintext
+    // stores of older schemas migrate after the encryption, as any store does).
+    let version: u32 = conn
+        .query_row("PRAGMA main.user_version", [], |r| r.get(0))
         .unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA plain.user_version = {version}; DETACH DATABASE plain;"
+    ))
+    .unwrap();
     drop(conn);
     std::fs::remove_dir_all(&scratch).unwrap();
     let head = std::fs::read(&plain).unwrap();
