@@ -7,7 +7,7 @@
 
 pub mod alerts;
 pub mod db;
-#[cfg(feature = "demo")]
+#[cfg(any(feature = "demo", test))]
 pub mod demo;
 pub mod export;
 pub mod health;
