@@ -20,5 +20,6 @@ pub mod redact;
 pub mod schedule;
 pub mod service;
 pub mod settings;
+pub mod store_keys;
 pub mod support_bundle;
 pub mod timeline;

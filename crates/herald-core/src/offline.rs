@@ -89,7 +89,7 @@ pub fn history(data_dir: &Path, limit: u32) -> Result<Vec<DisconnectRecord>, DbE
 /// The status of the folder at `now_ms`.
 pub fn status(data_dir: &Path, now_ms: i64) -> Result<OfflineStatus, OfflineError> {
     let session_dir = data_dir.join(SESSION_DIR);
-    let keys = crate::service::store_keys(Some(crate::service::KEYCHAIN_SERVICE));
+    let keys = crate::store_keys::store_keys(Some(crate::store_keys::KEYCHAIN_SERVICE));
     let session = store::peek_with(&session_dir, &keys)?.unwrap_or_default();
     let mut status = OfflineStatus {
         linked: session.jid.is_some(),

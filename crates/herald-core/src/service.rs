@@ -49,18 +49,7 @@ pub struct ServiceOptions {
     pub keychain: Option<String>,
 }
 
-/// The keychain service name Herald's store key is kept under.
-pub const KEYCHAIN_SERVICE: &str = "herald";
-
-/// Where the session store's key comes from. `HERALD_KEYCHAIN=off` keeps the keychain out
-/// (servers whose keychain would prompt, test runs on a desktop).
-pub fn store_keys(keychain: Option<&str>) -> wa_client::store::KeySource {
-    let off = std::env::var("HERALD_KEYCHAIN").is_ok_and(|v| v == "off" || v == "0");
-    match keychain {
-        Some(service) if !off => wa_client::store::KeySource::with_keychain(service),
-        _ => wa_client::store::KeySource::default(),
-    }
-}
+pub use crate::store_keys::{store_keys, KEYCHAIN_SERVICE};
 
 /// Why the service could not start or a command failed.
 #[derive(Debug, thiserror::Error)]

@@ -198,7 +198,7 @@ struct Session {
 
 fn read_session(data_dir: &Path) -> Session {
     let dir = data_dir.join(SESSION_DIR);
-    let keys = crate::service::store_keys(Some(crate::service::KEYCHAIN_SERVICE));
+    let keys = crate::store_keys::store_keys(Some(crate::store_keys::KEYCHAIN_SERVICE));
     let backend = wa_client::store::key_source::recorded_backend(&dir);
     let running = wa_client::lock::SessionLock::holder(&dir).map(|h| h.program);
     match wa_client::store::peek_with(&dir, &keys) {
