@@ -87,14 +87,14 @@ fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result
 fn settings_round_trip_and_bad_values_are_refused_with_their_field() {
     let (_app, w, _stop) = app_and_window("cmd-settings", false);
     let defaults = invoke(&w, "get_settings", json!({})).unwrap();
-    assert_eq!(defaults["keepaliveMinSecs"], 20);
+    assert_eq!(defaults["pingAfterSilenceSecs"], 20);
     assert_eq!(defaults["presence"], "unavailable");
 
     let mut bad = defaults.clone();
-    bad["keepaliveMinSecs"] = json!(45);
+    bad["pingAfterSilenceSecs"] = json!(301);
     let err = invoke(&w, "set_settings", json!({ "settings": bad })).unwrap_err();
     assert_eq!(err["code"], "invalid_setting");
-    assert_eq!(err["field"], "keepaliveMaxSecs");
+    assert_eq!(err["field"], "pingAfterSilenceSecs");
     assert_eq!(
         invoke(&w, "get_settings", json!({})).unwrap(),
         defaults,
@@ -102,8 +102,7 @@ fn settings_round_trip_and_bad_values_are_refused_with_their_field() {
     );
 
     let mut good = defaults.clone();
-    good["keepaliveMinSecs"] = json!(60);
-    good["keepaliveMaxSecs"] = json!(60);
+    good["pingAfterSilenceSecs"] = json!(60);
     good["versionOverride"] = json!("2.3000.1045649367");
     assert_eq!(
         invoke(&w, "set_settings", json!({ "settings": good.clone() })).unwrap(),

@@ -3,7 +3,7 @@ import { call, errorText } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 
-const numbers = ['keepaliveMinSecs', 'keepaliveMaxSecs', 'connectTimeoutSecs', 'queryTimeoutSecs'];
+const numbers = ['pingAfterSilenceSecs', 'connectTimeoutSecs', 'queryTimeoutSecs'];
 
 export function init() {
   $('settings-form').addEventListener('submit', save);

@@ -319,8 +319,7 @@ pub fn engine_config(options: &ServiceOptions, s: &Settings) -> EngineConfig {
     if !options.fetch_version {
         c.version.sw_js_url = None;
     }
-    c.keepalive.interval_min = Duration::from_secs(u64::from(s.keepalive_min_secs));
-    c.keepalive.interval_max = Duration::from_secs(u64::from(s.keepalive_max_secs));
+    c.keepalive.silence_before_ping = Duration::from_secs(u64::from(s.ping_after_silence_secs));
     c.connect_timeout = Duration::from_secs(u64::from(s.connect_timeout_secs));
     c.iq_timeout = Duration::from_secs(u64::from(s.query_timeout_secs));
     c.version.override_version = s.version_override();

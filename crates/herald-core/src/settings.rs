@@ -12,9 +12,12 @@ use crate::db::DbError;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
-    /// Pings go out at a random interval between these two (seconds).
-    pub keepalive_min_secs: u32,
-    pub keepalive_max_secs: u32,
+    /// A ping goes out after this many seconds with nothing received (an idle link costs one
+    /// ping per interval; a busy one none). Settings saved before pings followed silence
+    /// carry it as `keepaliveMinSecs`; their `keepaliveMaxSecs` is ignored like any unknown
+    /// field.
+    #[serde(alias = "keepaliveMinSecs")]
+    pub ping_after_silence_secs: u32,
     /// Connecting (socket + handshake) must finish within this.
     pub connect_timeout_secs: u32,
     /// A query to the server must be answered within this.
@@ -40,8 +43,7 @@ pub enum Presence {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            keepalive_min_secs: 20,
-            keepalive_max_secs: 30,
+            ping_after_silence_secs: 20,
             connect_timeout_secs: 20,
             query_timeout_secs: 60,
             version_override: None,
@@ -81,14 +83,7 @@ impl Settings {
                 ))
             }
         };
-        range("keepaliveMinSecs", self.keepalive_min_secs, 5, 300)?;
-        range("keepaliveMaxSecs", self.keepalive_max_secs, 5, 300)?;
-        if self.keepalive_min_secs > self.keepalive_max_secs {
-            return Err(invalid(
-                "keepaliveMaxSecs",
-                "must not be shorter than the minimum interval",
-            ));
-        }
+        range("pingAfterSilenceSecs", self.ping_after_silence_secs, 5, 300)?;
         range("connectTimeoutSecs", self.connect_timeout_secs, 5, 120)?;
         range("queryTimeoutSecs", self.query_timeout_secs, 5, 600)?;
         if let Some(v) = &self.version_override {
@@ -149,8 +144,7 @@ mod tests {
         let conn = open_in_memory().unwrap();
         assert_eq!(load(&conn).unwrap(), Settings::default());
         let s = Settings {
-            keepalive_min_secs: 60,
-            keepalive_max_secs: 60,
+            ping_after_silence_secs: 60,
             version_override: Some("2.3000.1045649367".into()),
             presence: Presence::Available,
             ..Settings::default()
@@ -158,14 +152,17 @@ mod tests {
         save(&conn, &s).unwrap().unwrap();
         assert_eq!(load(&conn).unwrap(), s);
         conn.execute(
-            "UPDATE settings SET value = '{\"keepaliveMinSecs\":25,\"fromTheFuture\":1}'",
+            "UPDATE settings SET value = '{\"keepaliveMinSecs\":25,\"keepaliveMaxSecs\":40,\"fromTheFuture\":1}'",
             [],
         )
         .unwrap();
         let loaded = load(&conn).unwrap();
-        assert_eq!(loaded.keepalive_min_secs, 25);
         assert_eq!(
-            loaded.keepalive_max_secs, 30,
+            loaded.ping_after_silence_secs, 25,
+            "the old name of the setting still reads"
+        );
+        assert_eq!(
+            loaded.connect_timeout_secs, 20,
             "missing fields take defaults"
         );
     }
@@ -176,18 +173,17 @@ mod tests {
         let bad = [
             (
                 Settings {
-                    keepalive_min_secs: 1,
+                    ping_after_silence_secs: 1,
                     ..Default::default()
                 },
-                "keepaliveMinSecs",
+                "pingAfterSilenceSecs",
             ),
             (
                 Settings {
-                    keepalive_min_secs: 40,
-                    keepalive_max_secs: 30,
+                    ping_after_silence_secs: 301,
                     ..Default::default()
                 },
-                "keepaliveMaxSecs",
+                "pingAfterSilenceSecs",
             ),
             (
                 Settings {

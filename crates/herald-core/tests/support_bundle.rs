@@ -185,7 +185,7 @@ fn no_secret_number_or_text_leaks_into_the_bundle() {
         history.contains(&(NOW_MS - 60_000).to_string()),
         "times kept: {history}"
     );
-    assert!(get("settings.json").contains("keepaliveMinSecs"));
+    assert!(get("settings.json").contains("pingAfterSilenceSecs"));
     let system = get("system.json");
     assert!(system.contains(std::env::consts::OS) && system.contains("herald-test 0.0.0"));
     assert!(get("session.json").contains("\"linked\": true"));

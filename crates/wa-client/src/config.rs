@@ -103,10 +103,7 @@ fn default_program_name() -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeepaliveConfig {
     /// Silence after which a ping goes out: nothing at all received for this long.
-    pub interval_min: Duration,
-    /// Not used by the engine since pings follow silence (at `interval_min`) instead of a
-    /// random timer; kept so that saved settings carrying it still apply.
-    pub interval_max: Duration,
+    pub silence_before_ping: Duration,
     /// How long a ping may go unanswered, with nothing else received, before the socket is
     /// declared dead.
     pub response_deadline: Duration,
@@ -118,8 +115,7 @@ pub struct KeepaliveConfig {
 impl Default for KeepaliveConfig {
     fn default() -> Self {
         Self {
-            interval_min: Duration::from_secs(20),
-            interval_max: Duration::from_secs(30),
+            silence_before_ping: Duration::from_secs(20),
             response_deadline: Duration::from_secs(10),
             dead_socket_after: Some(Duration::from_secs(20)),
         }

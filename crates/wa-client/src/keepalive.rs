@@ -44,7 +44,7 @@ pub enum Action {
 /// The silence after which a ping goes out. The lower end of the configured window: the
 /// window's randomness was for a fixed timer, and the 30 s bound needs the short end.
 pub fn silence_interval(config: &KeepaliveConfig) -> Duration {
-    config.interval_min
+    config.silence_before_ping
 }
 
 /// The keepalive policy.

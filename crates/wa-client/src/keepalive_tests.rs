@@ -103,7 +103,7 @@ async fn the_rule_can_be_switched_off_and_the_interval_set() {
     let t0 = Instant::now();
     let c = KeepaliveConfig {
         dead_socket_after: None,
-        interval_min: S(60),
+        silence_before_ping: S(60),
         ..config()
     };
     let l = Link {
