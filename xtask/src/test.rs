@@ -252,8 +252,8 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// Installs the pinned npm packages and runs every `conformance/*.test.mjs` with node's test
-/// runner, against the debug `herald-cli`, `wa-sim` and wa-core's example peers
-/// (`signal_peer`, `group_peer`).
+/// runner, against the debug `herald-cli`, `wa-sim`, wa-core's example peers (`signal_peer`,
+/// `group_peer`) and wa-client's store-backed one (`store_peer`).
 fn conformance(root: &Path) -> Result<(), String> {
     // herald-cli, wa-sim and the examples as the test build made them (the same features, so
     // no rebuild).
@@ -282,6 +282,7 @@ fn conformance(root: &Path) -> Result<(), String> {
         .env("WA_SIM", sim)
         .env("SIGNAL_PEER", examples.join("signal_peer"))
         .env("GROUP_PEER", examples.join("group_peer"))
+        .env("STORE_PEER", examples.join("store_peer"))
         .arg("--test")
         .args(&tests))
 }

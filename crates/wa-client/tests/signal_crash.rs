@@ -2,18 +2,14 @@
 //! every restart the session still talks to its peer, nothing is decrypted twice and nothing
 //! sent is lost.
 //!
-//! The parent re-runs this test binary as a child that owns the store (our side: responder,
-//! one-time prekeys, the ratchet in SQLite) and answers commands on stdin. The parent is the
-//! peer, a wa-core session kept in memory, so it outlives every kill. The child commits before
-//! it speaks: a decrypted message is acknowledged only after its ratchet step is stored, and a
-//! message it sends is stored in an outbox table in the same transaction as the ratchet step
-//! that made it, then printed. The peer acknowledges each one it read, as the server acks a
+//! The parent re-runs this test binary as a child that owns the store: the `store_peer`
+//! example (our side: responder, one-time prekeys, the ratchet in SQLite, an outbox), compiled
+//! into this binary as a module; its top comment describes the line protocol and how it
+//! commits before it speaks. The parent is the peer, a wa-core session kept in memory, so it
+//! outlives every kill. The peer acknowledges each message it read, as the server acks a
 //! message; a message still unacknowledged when the child dies is in doubt and is printed
 //! again after the restart, the same bytes (the peer refuses the copy as a duplicate).
-//!
-//! Protocol, one line each way: `recv pkmsg|msg <hex>` → `ok <text>` | `dup`; `send <text>` →
-//! `msg <n> <hex>` | `nosession`; `ack <n>` → `acked`. On start the child prints its bundle,
-//! then `msg` lines for its unacknowledged outbox rows, then `ready`.
+//! `conformance/signal-crash.test.mjs` runs the same child against libsignal-node.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{HashMap, HashSet};
@@ -25,14 +21,16 @@ use std::time::Duration;
 
 use rand::rngs::{OsRng, StdRng};
 use rand::{Rng, SeedableRng};
-use rusqlite::params;
-use wa_client::store::{Credentials, PairwiseKind, SignalStoreError, Store};
+use wa_client::store::Store;
 use wa_core::signal::{
-    CiphertextMessage, KeyPair, LocalIdentity, PreKeyBundle, PublicKey, SessionRecord, SignalError,
+    CiphertextMessage, KeyPair, LocalIdentity, PreKeyBundle, SessionRecord, SignalError,
+    SignalPublicKey,
 };
 
+#[path = "../examples/store_peer.rs"]
+mod store_peer;
+
 const CHILD_ENV: &str = "WA_CLIENT_SIGNAL_CRASH_DIR";
-const PEER: &str = "15557654321.0:0";
 
 fn tempdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -168,8 +166,10 @@ impl Peer {
 
 fn parse_bundle(line: &str) -> PreKeyBundle {
     let v: serde_json::Value = serde_json::from_str(line.trim_start_matches("bundle ")).unwrap();
-    let key =
-        |k: &str| PublicKey::from_slice(&hex::decode(v[k].as_str().unwrap()).unwrap()).unwrap();
+    let key = |k: &str| {
+        let bytes = hex::decode(v[k].as_str().unwrap()).unwrap();
+        SignalPublicKey::from_slice(&bytes).unwrap().public_key()
+    };
     PreKeyBundle {
         registration_id: v["registration_id"].as_u64().unwrap() as u32,
         identity_key: key("identity"),
@@ -345,137 +345,13 @@ fn random_kill_9s_never_break_the_session() {
     );
 }
 
-/// The child: our side of the session on the store in `CHILD_ENV`.
+/// The child: our side of the session on the store in `CHILD_ENV`, the `store_peer` example's
+/// code run inside this test binary (so `cargo test --test signal_crash` needs nothing else).
 #[test]
 #[ignore = "run by random_kill_9s_never_break_the_session"]
 fn signal_crash_child() {
     let Ok(dir) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let mut store = Store::open(dir.as_ref()).unwrap();
-    let creds = match store.load_credentials().unwrap() {
-        Some(c) => c,
-        None => {
-            let c = Credentials::generate(&mut OsRng, 1);
-            store.create_credentials(&c).unwrap();
-            c
-        }
-    };
-    if store.prekey_count().unwrap() == 0 {
-        store
-            .add_prekeys(3, 1, || KeyPair::generate(&mut OsRng).private.to_bytes())
-            .unwrap();
-    }
-    store
-        .signal_transaction(1, |tx| -> Result<(), SignalStoreError> {
-            tx.sql().execute_batch(
-                "CREATE TABLE IF NOT EXISTS outbox (
-                     n INTEGER PRIMARY KEY, bytes BLOB NOT NULL, acked INTEGER NOT NULL DEFAULT 0)",
-            )?;
-            Ok(())
-        })
-        .unwrap();
-    let us = LocalIdentity {
-        key_pair: creds.identity.clone(),
-        registration_id: creds.registration_id,
-    };
-    let out = std::io::stdout();
-    let mut out = out.lock();
-    // The bundle with our lowest one-time prekey (a real server hands one out the same way).
-    let pre_key_id = 1u32;
-    let pre_key = KeyPair::from_private_bytes(
-        store
-            .signal_transaction(1, |tx| -> Result<[u8; 32], SignalStoreError> {
-                let bytes: Vec<u8> = tx.sql().query_row(
-                    "SELECT record FROM signal_prekeys WHERE id = ?1",
-                    params![pre_key_id],
-                    |r| r.get(0),
-                )?;
-                let record = wa_core::signal::PreKeyRecord::deserialize(&bytes).unwrap();
-                Ok(record.key_pair.private.to_bytes())
-            })
-            .unwrap(),
-    );
-    let bundle = serde_json::json!({
-        "registration_id": creds.registration_id,
-        "identity": hex::encode(creds.identity.public.as_bytes()),
-        "signed_pre_key_id": creds.signed_prekey.id,
-        "signed_pre_key": hex::encode(creds.signed_prekey.key.public.as_bytes()),
-        "signature": hex::encode(creds.signed_prekey.signature),
-        "pre_key_id": pre_key_id,
-        "pre_key": hex::encode(pre_key.public.as_bytes()),
-    });
-    writeln!(out, "bundle {bundle}").unwrap();
-    let outbox: Vec<(i64, Vec<u8>)> = store
-        .signal_transaction(2, |tx| -> Result<_, SignalStoreError> {
-            let mut stmt = tx
-                .sql()
-                .prepare("SELECT n, bytes FROM outbox WHERE acked = 0 ORDER BY n")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-        .unwrap();
-    for (n, bytes) in outbox {
-        writeln!(out, "msg {n} {}", hex::encode(bytes)).unwrap();
-    }
-    writeln!(out, "ready").unwrap();
-    out.flush().unwrap();
-
-    let mut rng = StdRng::from_entropy();
-    for line in std::io::stdin().lock().lines() {
-        let line = line.unwrap();
-        let mut parts = line.splitn(3, ' ');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some("recv"), Some(kind), Some(hex_bytes)) => {
-                let kind = if kind == "pkmsg" {
-                    PairwiseKind::PreKey
-                } else {
-                    PairwiseKind::Whisper
-                };
-                let bytes = hex::decode(hex_bytes).unwrap();
-                let got =
-                    store.signal_transaction(3, |tx| tx.decrypt(&us, PEER, kind, &bytes, &mut rng));
-                match got {
-                    Ok(r) => writeln!(out, "ok {}", String::from_utf8(r.plaintext).unwrap()),
-                    Err(SignalStoreError::Signal(SignalError::DuplicateMessage { .. })) => {
-                        writeln!(out, "dup")
-                    }
-                    Err(e) => panic!("decrypt failed: {e}"),
-                }
-                .unwrap();
-            }
-            (Some("send"), Some(_), _) => {
-                let text = line.trim_start_matches("send ");
-                let sent = store.signal_transaction(4, |tx| -> Result<_, SignalStoreError> {
-                    let message = tx.encrypt(PEER, text.as_bytes())?;
-                    tx.sql().execute(
-                        "INSERT INTO outbox (bytes) VALUES (?1)",
-                        params![message.serialized()],
-                    )?;
-                    Ok((tx.sql().last_insert_rowid(), message.serialized().to_vec()))
-                });
-                match sent {
-                    Ok((n, bytes)) => writeln!(out, "msg {n} {}", hex::encode(bytes)),
-                    Err(SignalStoreError::Signal(SignalError::NoSession)) => {
-                        writeln!(out, "nosession")
-                    }
-                    Err(e) => panic!("encrypt failed: {e}"),
-                }
-                .unwrap();
-            }
-            (Some("ack"), Some(n), None) => {
-                let n: i64 = n.parse().unwrap();
-                store
-                    .signal_transaction(5, |tx| -> Result<(), SignalStoreError> {
-                        tx.sql()
-                            .execute("UPDATE outbox SET acked = 1 WHERE n = ?1", params![n])?;
-                        Ok(())
-                    })
-                    .unwrap();
-                writeln!(out, "acked").unwrap();
-            }
-            _ => panic!("bad command {line}"),
-        }
-        out.flush().unwrap();
-    }
+    store_peer::serve(dir.as_ref());
 }
