@@ -235,7 +235,7 @@ fn record(timings: &[Timing]) {
 
 /// The run's one build: every test target of the workspace and the binaries they start, with
 /// the features of `cargo test --workspace`. Later steps find it done.
-fn build(root: &Path) -> Result<(), String> {
+pub(crate) fn build(root: &Path) -> Result<(), String> {
     sh(cargo(root).args(TEST_BUILD).arg("--no-run"))
 }
 
