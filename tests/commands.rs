@@ -112,12 +112,17 @@ fn settings_round_trip_and_bad_values_are_refused_with_their_field() {
 }
 
 #[test]
-fn history_and_timeline_start_empty() {
+fn history_holds_only_the_refused_dials_and_the_timeline_spans_a_day() {
     let (_app, w, _stop) = app_and_window("cmd-history", false);
-    assert_eq!(
-        invoke(&w, "history", json!({ "limit": 10 })).unwrap(),
-        json!([])
-    );
+    // The engine starts dialling at once, so by the time the command runs the history may
+    // already hold the first refused dial (nothing listens on the port): every row there must
+    // be that network failure with its backoff, and nothing else.
+    let rows = invoke(&w, "history", json!({ "limit": 10 })).unwrap();
+    for row in rows.as_array().unwrap() {
+        assert_eq!(row["cause"], "network", "{row}");
+        assert_eq!(row["decision"], "backoff", "{row}");
+        assert!(row["delayMs"].as_u64().unwrap() > 0, "{row}");
+    }
     let t = invoke(&w, "timeline", json!({ "range": "day" })).unwrap();
     assert_eq!(
         t["toMs"].as_i64().unwrap() - t["fromMs"].as_i64().unwrap(),
