@@ -4,16 +4,16 @@
 
 use wa_core::binary::{Jid, Node, Server};
 
-use crate::conn::ConnCommand;
-use crate::control::Shared;
-use crate::events::SimEvent;
-use crate::faults::{lock, KickKind};
 use crate::prekeys;
-use crate::registry::{now_unix, Count};
+use crate::shared::events::SimEvent;
+use crate::shared::faults::{lock, KickKind};
+use crate::shared::registry::{now_unix, Count};
+use crate::shared::ConnCommand;
+use crate::shared::Shared;
 
 /// A logged-in connection's state.
 pub(crate) struct LoginSession {
-    pub(crate) device: u16,
+    /// The device JID, the key of its record in the store.
     pub(crate) jid: String,
     pub(crate) active: bool,
     pub(crate) offline_sent: bool,
@@ -90,25 +90,25 @@ pub(crate) fn handle(
     let first = iq.children().first().map(|c| c.tag.as_ref()).unwrap_or("");
     match (xmlns, iq_type, first) {
         ("encrypt", "get", "count") => {
-            let n = prekeys::count(shared, session.device);
+            let n = prekeys::count(shared, &session.jid);
             IqResponse::reply(
                 result(id)
                     .with_children(vec![Node::new("count").with_attr("value", n.to_string())]),
             )
         }
-        ("encrypt", "get", "digest") => match prekeys::digest(shared, session.device) {
+        ("encrypt", "get", "digest") => match prekeys::digest(shared, &session.jid) {
             Some(digest) => IqResponse::reply(result(id).with_children(vec![digest])),
             None => IqResponse::reply(error(id, 404, "item-not-found")),
         },
         ("encrypt", "set", "rotate") => {
-            match prekeys::rotate(shared, session.device, &iq.children()[0]) {
+            match prekeys::rotate(shared, &session.jid, &iq.children()[0]) {
                 Ok(()) => IqResponse::reply(result(id)),
                 Err(e) => refused(shared, conn, id, "signed prekey rotation", &e),
             }
         }
         ("encrypt", "set", _) if iq.child("list").is_some() => {
             let max = shared.config.max_pre_keys_per_upload;
-            match prekeys::upload(shared, session.device, iq, max) {
+            match prekeys::upload(shared, &session.jid, iq, max) {
                 Ok(count) => {
                     tracing::info!(conn, count, "prekeys uploaded");
                     shared
@@ -170,10 +170,20 @@ fn remove_device(
         .and_then(|t| t.parse::<Jid>().ok());
     let removed = {
         let mut store = lock(&shared.store);
+        // A companion removes a device of its own account, never the phone.
+        let own_user = session
+            .jid
+            .split([':', '@'])
+            .next()
+            .unwrap_or("")
+            .to_owned();
         let ours = target
             .as_ref()
-            .filter(|j| j.user == store.data.phone.number && j.device != 0);
-        let removed = ours.and_then(|j| store.data.devices.remove(&j.device));
+            .filter(|j| j.user == own_user && j.device != 0);
+        let removed = ours.and_then(|j| {
+            let key = Jid::with_device(j.user.clone(), j.device, Server::Pn).to_string();
+            store.data.devices.remove(&key)
+        });
         if removed.is_some() {
             if let Err(e) = store.save() {
                 tracing::error!(error = %e, "could not persist a device removal");

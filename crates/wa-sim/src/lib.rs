@@ -14,13 +14,8 @@
 //! an HTTP control API under `/admin/`.
 
 mod acks;
-mod certs;
-mod config;
 mod conn;
 mod control;
-mod error;
-mod events;
-mod faults;
 mod iq;
 mod link;
 mod login;
@@ -28,18 +23,17 @@ mod pairing;
 mod pairing_code;
 mod phone;
 mod prekeys;
-mod registry;
 pub mod server;
-mod state;
+mod shared;
 
 pub use acks::ACKED_TAGS;
-pub use config::SimConfig;
 pub use control::{DeviceView, FaultView, Simulator, StateView};
-pub use error::SimError;
-pub use events::{init_tracing, SimEvent};
-pub use faults::{FailureSpec, KickKind, UnknownFailure, UnknownKick};
 pub use link::MemoryLink;
 pub use phone::{CodeRefused, CodeReport, ScanRefused, ScanReport};
 pub use prekeys::UploadError;
-pub use registry::{ConnInfo, Counters, PastConn, Phase};
-pub use state::{DeviceRecord, STATE_FILE};
+pub use shared::config::SimConfig;
+pub use shared::error::SimError;
+pub use shared::events::{init_tracing, SimEvent};
+pub use shared::faults::{FailureSpec, KickKind, UnknownFailure, UnknownKick};
+pub use shared::registry::{ConnInfo, Counters, PastConn, Phase};
+pub use shared::state::{DeviceRecord, STATE_FILE};

@@ -9,12 +9,13 @@ use wa_core::pair::code::{LinkingCode, PrimaryLinking};
 use wa_core::pair::qr::{CompanionWebClientType, QrData, QrError};
 use wa_core::stanza::link_code::PrimaryHello;
 
-use crate::conn::ConnCommand;
-use crate::control::Shared;
-use crate::events::SimEvent;
-use crate::faults::lock;
-use crate::pairing::{self, server_id};
-use crate::registry::Count;
+use crate::pairing;
+use crate::shared::book::server_id;
+use crate::shared::events::SimEvent;
+use crate::shared::faults::lock;
+use crate::shared::registry::Count;
+use crate::shared::ConnCommand;
+use crate::shared::Shared;
 
 /// What the phone checked and did for an accepted scan.
 #[derive(Debug, Clone, Serialize)]
@@ -245,7 +246,7 @@ fn enter_code_checked(shared: &Shared, typed: &str) -> Result<CodeReport, CodeRe
         };
         (entry.conn, hello)
     };
-    let node = hello.to_node(crate::registry::now_unix());
+    let node = hello.to_node(crate::shared::registry::now_unix());
     if !shared.command(conn, ConnCommand::Send(Box::new(node))) {
         return Err(CodeRefused::NothingPending);
     }

@@ -17,10 +17,10 @@ use tokio::sync::{mpsc, oneshot};
 use wa_core::payload::AppVersion;
 
 use crate::control::Simulator;
-use crate::error::SimError;
-use crate::events::SimEvent;
-use crate::faults::{FailureSpec, KickKind};
 use crate::link::{CloseKind, ServerSide, PIPE_CAPACITY};
+use crate::shared::error::SimError;
+use crate::shared::events::SimEvent;
+use crate::shared::faults::{FailureSpec, KickKind};
 
 /// The WebSocket read limit (the reference clients use 16 MiB).
 const MAX_MESSAGE: usize = 16 << 20;
