@@ -21,6 +21,7 @@ use crate::shared::events::{EventBus, SimEvent};
 use crate::shared::faults::{lock, FailureSpec, Faults, KickKind};
 use crate::shared::registry::{now_unix, ConnInfo, Counters, PastConn, Registry};
 use crate::shared::state::{DeviceRecord, PhoneAccount, StateData, Store, StoredKeyPair};
+use crate::shared::world::World;
 use crate::shared::ConnCommand;
 use crate::shared::Shared;
 
@@ -94,8 +95,27 @@ impl Simulator {
             store.save()?;
         }
         let identity = certs::server_identity(&store.data)?;
+        let mut world = World::default();
+        if let Some(linked) = crate::accounts::linked_account(&store.data) {
+            world
+                .lid_to_pn
+                .insert(linked.lid.clone(), linked.pn.clone());
+            world.accounts.insert(linked.pn.clone(), linked);
+        }
+        for spec in &config.contacts {
+            crate::accounts::add_contact(&mut world, spec).map_err(SimError::World)?;
+        }
+        let linked_pn = store.data.phone.number.clone();
+        for spec in &config.groups {
+            let mut members = spec.participants.clone();
+            if !members.contains(&linked_pn) {
+                members.push(linked_pn.clone());
+            }
+            crate::groups::create(&mut world, &spec.subject, &members, spec.addressing)
+                .map_err(SimError::World)?;
+        }
         Ok(Simulator {
-            shared: Arc::new(Shared {
+            shared: Arc::new_cyclic(|this| Shared {
                 config,
                 store: Mutex::new(store),
                 faults: Faults::default(),
@@ -103,6 +123,8 @@ impl Simulator {
                 events: EventBus::default(),
                 book: Mutex::new(PairingBook::default()),
                 identity: Mutex::new(identity),
+                world: Mutex::new(world),
+                this: this.clone(),
             }),
         })
     }
@@ -161,7 +183,13 @@ impl Simulator {
     /// window, keys equal to the registration's) and sends `pair-success` to the registering
     /// connection (or `companion_reg_refresh`, see [`SimConfig::refresh_on_scan`]).
     pub fn scan(&self, qr: &str) -> Result<ScanReport, ScanRefused> {
-        phone::scan(&self.shared, qr)
+        phone::scan(&self.shared, qr, None)
+    }
+
+    /// [`Simulator::scan`] by the phone of another account (a contact): the companion is
+    /// linked to that account.
+    pub fn scan_as(&self, qr: &str, account: &str) -> Result<ScanReport, ScanRefused> {
+        phone::scan(&self.shared, qr, Some(account))
     }
 
     /// The user types the pairing code shown by the companion into the phone (protocol.md

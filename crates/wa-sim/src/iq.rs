@@ -5,9 +5,11 @@
 use wa_core::binary::{Jid, Node, Server};
 
 use crate::prekeys;
+use crate::relay::deliver::take_offline;
 use crate::shared::events::SimEvent;
 use crate::shared::faults::{lock, KickKind};
 use crate::shared::registry::{now_unix, Count};
+use crate::shared::world::DeviceAddr;
 use crate::shared::ConnCommand;
 use crate::shared::Shared;
 
@@ -38,28 +40,7 @@ impl IqResponse {
     }
 }
 
-fn server() -> Jid {
-    Jid::server_jid(Server::Pn)
-}
-
-/// `<iq from=@s.whatsapp.net id type="result"/>`.
-pub(crate) fn result(id: &str) -> Node {
-    Node::new("iq")
-        .with_attr("from", server())
-        .with_attr("type", "result")
-        .with_attr("id", id.to_owned())
-}
-
-/// `<iq from=@s.whatsapp.net id type="error"><error code text/></iq>`.
-pub(crate) fn error(id: &str, code: u16, text: &'static str) -> Node {
-    Node::new("iq")
-        .with_attr("from", server())
-        .with_attr("type", "error")
-        .with_attr("id", id.to_owned())
-        .with_children(vec![Node::new("error")
-            .with_attr("code", code.to_string())
-            .with_attr("text", text)])
-}
+pub(crate) use crate::iq_reply::{error, result, server};
 
 /// A keepalive ping: `xmlns="w:p" type="get"`, no child (whatsmeow) or `<ping/>` (Baileys).
 pub(crate) fn is_ping(iq: &Node) -> bool {
@@ -125,19 +106,67 @@ pub(crate) fn handle(
             lock(&shared.registry).update(conn, |info| info.active = active);
             tracing::info!(conn, mode, "client switched mode");
             let mut response = IqResponse::reply(result(id));
-            // Offline delivery starts when the client goes active; nothing is queued here, so
-            // the end marker follows at once.
+            // Offline delivery starts when the client goes active: what was queued while it
+            // was away, in order, then the end marker with the count.
             if active && !session.offline_sent {
                 session.offline_sent = true;
-                response.then.push(
-                    Node::new("ib")
-                        .with_attr("from", server())
-                        .with_children(vec![Node::new("offline").with_attr("count", "0")]),
-                );
+                let queued = match session.jid.parse::<Jid>() {
+                    Ok(jid) => {
+                        let device = DeviceAddr::new(jid.user, jid.device);
+                        take_offline(&mut lock(&shared.world), &device)
+                    }
+                    Err(_) => Vec::new(),
+                };
+                let count = queued.len();
+                response.then.extend(queued);
+                response
+                    .then
+                    .push(
+                        Node::new("ib")
+                            .with_attr("from", server())
+                            .with_children(vec![
+                                Node::new("offline").with_attr("count", count.to_string())
+                            ]),
+                    );
             }
             response
         }
         ("md", "set", "remove-companion-device") => remove_device(shared, conn, session, iq, id),
+        ("usync", "get", _) => {
+            let store = lock(&shared.store);
+            let world = lock(&shared.world);
+            IqResponse::reply(crate::usync::usync(&world, &store.data, iq, id))
+        }
+        ("encrypt", "get", "key") => {
+            let mut store = lock(&shared.store);
+            let mut world = lock(&shared.world);
+            let reply = crate::usync::bundles(&mut world, &mut store.data, iq, id);
+            if let Err(e) = store.save() {
+                tracing::error!(error = %e, "could not persist served prekeys");
+            }
+            IqResponse::reply(reply)
+        }
+        ("w:g2", _, _) => {
+            let store = lock(&shared.store);
+            let mut world = lock(&shared.world);
+            let pn = session
+                .jid
+                .split([':', '@'])
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            IqResponse::reply(crate::groups::handle(
+                shared,
+                &store.data,
+                &mut world,
+                &pn,
+                iq,
+                id,
+            ))
+        }
+        // Issuing our privacy token to a contact (messaging.md §4.1): accepted; the contact's
+        // own token reaches us with the `privacy_token` notification.
+        ("privacy", "set", "tokens") => IqResponse::reply(result(id)),
         _ => {
             tracing::info!(conn, %iq, "iq not simulated; answered 501");
             IqResponse::reply(error(id, 501, "feature-not-implemented"))

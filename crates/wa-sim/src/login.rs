@@ -108,10 +108,10 @@ fn find_device(shared: &Shared, username: u64, device: u32) -> Result<DeviceReco
     if let Some(record) = key.and_then(|k| store.data.devices.get(&k)) {
         return Ok(record.clone());
     }
-    let known = store.data.phone.number == user;
+    let known = store.data.phone.number == user || lock(&shared.world).accounts.contains_key(&user);
     if !known {
         return Err(format!(
-            "username {username} is not an account of this server ({})",
+            "username {username} is not an account of this server ({} or a contact)",
             store.data.phone.number
         ));
     }

@@ -92,26 +92,45 @@ pub(crate) fn issue(
     registration: &Registration,
     noise_pub: &PublicKey,
     adv_secret: &[u8; 32],
+    contact: Option<&str>,
 ) -> Result<PendingPair, String> {
-    let account = shared.phone_key().map_err(|e| e.to_string())?;
+    let mut account = shared.phone_key().map_err(|e| e.to_string())?;
     let (device_id, key_index, number, lid) = {
         let mut store = lock(&shared.store);
-        let data = &mut store.data;
-        let device_id = data.next_device;
-        data.next_device = data
-            .next_device
-            .checked_add(1)
-            .ok_or("device ids exhausted")?;
-        let key_index = data.next_key_index;
-        data.next_key_index = data.next_key_index.wrapping_add(1);
-        let ids = (
-            device_id,
-            key_index,
-            data.phone.number.clone(),
-            data.phone.lid.clone(),
-        );
-        store.save().map_err(|e| e.to_string())?;
-        ids
+        let other = contact.filter(|pn| *pn != store.data.phone.number);
+        if let Some(pn) = other {
+            // The contact's own phone links this companion to the contact's account.
+            let mut world = lock(&shared.world);
+            let taken = crate::relay::rules::devices_of(&world, &store.data, pn);
+            let found = world
+                .accounts
+                .get_mut(pn)
+                .ok_or_else(|| format!("no account {pn}"))?;
+            let mut n = found.next_device.max(1);
+            while taken.contains(&n) {
+                n += 1;
+            }
+            found.next_device = n + 1;
+            account = found.account_key.clone();
+            (n, u32::from(n), found.pn.clone(), found.lid.clone())
+        } else {
+            let data = &mut store.data;
+            let device_id = data.next_device;
+            data.next_device = data
+                .next_device
+                .checked_add(1)
+                .ok_or("device ids exhausted")?;
+            let key_index = data.next_key_index;
+            data.next_key_index = data.next_key_index.wrapping_add(1);
+            let ids = (
+                device_id,
+                key_index,
+                data.phone.number.clone(),
+                data.phone.lid.clone(),
+            );
+            store.save().map_err(|e| e.to_string())?;
+            ids
+        }
     };
     let now = now_unix();
     let device = AdvDeviceIdentity {

@@ -179,6 +179,7 @@ pub(crate) fn companion_finish(
         &session.registration,
         &session.noise_pub,
         &adv_secret,
+        None,
     )
     .map_err(|why| refusal(&id, 500, "internal-error", why))?;
     Ok((iq::result(&finish.id), Box::new(pending)))

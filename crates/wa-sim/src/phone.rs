@@ -100,8 +100,12 @@ pub enum CodeRefused {
     Crypto(#[source] wa_core::pair::code::PairCodeError),
 }
 
-pub(crate) fn scan(shared: &Shared, text: &str) -> Result<ScanReport, ScanRefused> {
-    let result = scan_checked(shared, text);
+pub(crate) fn scan(
+    shared: &Shared,
+    text: &str,
+    account: Option<&str>,
+) -> Result<ScanReport, ScanRefused> {
+    let result = scan_checked(shared, text, account);
     if let Err(why) = &result {
         lock(&shared.registry).count(Count::Rejection);
         tracing::warn!(reason = %why, qr = text, "phone refused the scan");
@@ -109,7 +113,11 @@ pub(crate) fn scan(shared: &Shared, text: &str) -> Result<ScanReport, ScanRefuse
     result
 }
 
-fn scan_checked(shared: &Shared, text: &str) -> Result<ScanReport, ScanRefused> {
+fn scan_checked(
+    shared: &Shared,
+    text: &str,
+    account: Option<&str>,
+) -> Result<ScanReport, ScanRefused> {
     let mut checks = Vec::new();
     let qr = QrData::parse(text.trim()).map_err(ScanRefused::BadQr)?;
     checks.push("QR has the 5-field form with 32-byte keys".to_owned());
@@ -180,7 +188,7 @@ fn scan_checked(shared: &Shared, text: &str) -> Result<ScanReport, ScanRefused> 
         book.forget(found.0);
         found
     };
-    let pending = pairing::issue(shared, &registration, &noise_pub, &qr.adv_secret)
+    let pending = pairing::issue(shared, &registration, &noise_pub, &qr.adv_secret, account)
         .map_err(ScanRefused::Internal)?;
     checks.push(format!(
         "signed an ADV identity (key index {}) with the account key",

@@ -26,6 +26,27 @@ impl Conn {
                 Flow::Continue
             }
             "iq" => self.on_iq(node),
+            "message" => {
+                let Stage::LoggedIn(session) = &self.stage else {
+                    return Flow::Continue;
+                };
+                let jid = session.jid.clone();
+                let ack = crate::relay::on_message(&self.shared, self.id, &jid, &node);
+                self.send(ack);
+                Flow::Continue
+            }
+            "receipt" => {
+                let Stage::LoggedIn(session) = &self.stage else {
+                    return Flow::Continue;
+                };
+                let jid = session.jid.clone();
+                if self.acks.settle_by_receipt(&node) > 0 {
+                    let owed = self.acks.len();
+                    lock(&self.shared.registry).update(self.id, |i| i.acks_owed = owed);
+                }
+                crate::relay::receipts::on_receipt(&self.shared, &jid, &node);
+                Flow::Continue
+            }
             "presence" => {
                 let presence = node.attr_str("type").unwrap_or("available").to_owned();
                 lock(&self.shared.registry).update(self.id, |i| i.presence = Some(presence));

@@ -10,8 +10,9 @@ pub mod events;
 pub mod faults;
 pub mod registry;
 pub mod state;
+pub mod world;
 
-use std::sync::Mutex;
+use std::sync::{Mutex, Weak};
 
 use wa_core::binary::Node;
 use wa_core::signal::KeyPair;
@@ -24,6 +25,7 @@ use self::events::EventBus;
 use self::faults::{lock, Faults, KickKind};
 use self::registry::{now_unix, Registry};
 use self::state::Store;
+use self::world::World;
 
 /// What the control API can ask of a connection.
 pub(crate) enum ConnCommand {
@@ -48,6 +50,11 @@ pub(crate) struct Shared {
     pub(crate) events: EventBus,
     pub(crate) book: Mutex<PairingBook>,
     pub(crate) identity: Mutex<ServerIdentity>,
+    /// Accounts, devices, groups, queues. Lock order: `store` before `world` before
+    /// `registry`, never the other way round.
+    pub(crate) world: Mutex<World>,
+    /// This value itself, for tasks that outlive the call that starts them (demo replies).
+    pub(crate) this: Weak<Shared>,
 }
 
 impl Shared {
