@@ -225,6 +225,27 @@ async fn group_messages_fan_out_with_the_sender_key_and_follow_membership() {
     let note = peer.next("notification").await;
     assert!(note.child("add").is_some());
     peer.ack(&note).await;
+
+    // A group we are not in, and a group message without its skmsg.
+    let theirs = sim
+        .create_group("Not ours", &[ADA.into(), BOB.into()], Addressing::Pn)
+        .unwrap();
+    let theirs = Jid::new(theirs, Server::Group);
+    let outsider = group_message(&mut peer, "3EB0GG05", &theirs, &[], "x", None).await;
+    assert_eq!(
+        peer.send_for_ack(&outsider).await.attr_str("error"),
+        Some("403")
+    );
+    let bare = Node::new("message")
+        .with_attr("id", "3EB0GG06")
+        .with_attr("to", group.clone())
+        .with_attr("type", "text");
+    assert_eq!(
+        peer.send_for_ack(&bare).await.attr_str("error"),
+        Some("400")
+    );
+    let codes: Vec<u16> = sim.messages().refused.iter().map(|r| r.code).collect();
+    assert_eq!(codes, [409, 409, 403, 400]);
 }
 
 #[tokio::test(start_paused = true)]
