@@ -483,3 +483,43 @@ async fn what_arrives_while_offline_is_delivered_in_order_after_login() {
     assert_eq!(texts, ["n1", "n2", "n3"]);
     assert!(sim.messages().offline_queued.is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_contact_companion_proves_its_identity_on_a_pkmsg() {
+    use prost::Message as _;
+    use wa_core::pair::adv::verify_account_signature;
+    use wa_core::proto::{AdvDeviceIdentity, AdvSignedDeviceIdentity};
+    let sim = world(vec![contact(ADA, 1)]);
+    let mut peer = Peer::online(&sim, None).await;
+    let id = sim
+        .contact_send(
+            ADA,
+            1,
+            &Chat::Direct(sim.linked_number()),
+            "from the laptop",
+        )
+        .unwrap();
+    let message = peer.next("message").await;
+    assert_eq!(message.attr_str("id"), Some(id.as_str()));
+    let from = message.attr("from").unwrap().to_string();
+    assert_eq!(from, format!("{ADA}:1@s.whatsapp.net"));
+    let bytes = message
+        .child("device-identity")
+        .and_then(Node::bytes)
+        .unwrap();
+    let signed = AdvSignedDeviceIdentity::decode(bytes).unwrap();
+    let device = AdvDeviceIdentity::decode(signed.details.as_deref().unwrap()).unwrap();
+    assert_eq!(device.key_index(), 1);
+    let companion = peer
+        .bundle(&Jid::with_device(ADA, 1, Server::Pn))
+        .await
+        .unwrap();
+    let phone = peer.bundle(&pn(ADA)).await.unwrap();
+    let signer = verify_account_signature(&signed, &device, &companion.identity_key).unwrap();
+    assert_eq!(
+        signer, phone.identity_key,
+        "the account key is the phone's identity"
+    );
+    let plain = peer.decrypt(&from, message.child("enc").unwrap());
+    assert_eq!(plain.conversation.as_deref(), Some("from the laptop"));
+}

@@ -180,6 +180,9 @@ pub struct SimDevice {
     pub next_pre_key: u32,
     /// ADV key index (companions; 0 for the phone).
     pub key_index: u32,
+    /// A companion's `<device-identity>` (ADVSignedDeviceIdentity with the account key), sent
+    /// with its pkmsgs; the phone has none.
+    pub device_identity: Option<Vec<u8>>,
     /// Pairwise sessions by peer device.
     pub sessions: HashMap<DeviceAddr, SessionRecord>,
     /// Peer identities seen, by device (trust on first use, replaced on change like whatsmeow).
@@ -217,6 +220,7 @@ impl SimDevice {
             served: BTreeMap::new(),
             next_pre_key: 1,
             key_index,
+            device_identity: None,
             sessions: HashMap::new(),
             identities: HashMap::new(),
             sender_keys: HashMap::new(),
