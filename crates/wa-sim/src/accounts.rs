@@ -44,6 +44,8 @@ pub struct ContactView {
     pub linked: bool,
     /// Whether first messages need its token.
     pub token_required: bool,
+    /// The account key (the phone's identity), hex.
+    pub identity_hex: String,
 }
 
 fn digits(s: &str) -> bool {
@@ -51,10 +53,11 @@ fn digits(s: &str) -> bool {
 }
 
 /// The linked account, from the persisted phone.
-pub(crate) fn linked_account(data: &StateData) -> Option<Account> {
+pub(crate) fn linked_account(world: &World, data: &StateData) -> Option<Account> {
     let key = data.phone.identity.key_pair("phone identity").ok()?;
     let mut devices = std::collections::BTreeMap::new();
-    devices.insert(0, SimDevice::new(0, key.clone(), 0));
+    let seed = world.device_seed(&data.phone.number, 0);
+    devices.insert(0, SimDevice::new(0, key.clone(), 0, seed));
     Some(Account {
         pn: data.phone.number.clone(),
         lid: data.phone.lid.clone(),
@@ -98,11 +101,14 @@ pub(crate) fn add_contact(world: &mut World, spec: &ContactSpec) -> Result<Strin
             "{pn} (LID {lid}) exists already"
         )));
     }
-    let account_key = KeyPair::generate(&mut OsRng);
+    let account_key = world.account_key(&pn);
     let mut devices = std::collections::BTreeMap::new();
-    devices.insert(0, SimDevice::new(0, account_key.clone(), 0));
+    devices.insert(
+        0,
+        SimDevice::new(0, account_key.clone(), 0, world.device_seed(&pn, 0)),
+    );
     for n in 1..=spec.companions {
-        devices.insert(n, companion(&account_key, n));
+        devices.insert(n, companion(&account_key, n, world.device_seed(&pn, n)));
     }
     let name = spec
         .name
@@ -142,8 +148,9 @@ fn sign_parts(key: &wa_core::signal::PrivateKey, parts: &[&[u8]]) -> [u8; 64] {
 
 /// A simulated companion: its own identity, vouched for by the account key under key index
 /// `n`, and countersigned, as a real companion's `<device-identity>` is after pairing.
-fn companion(account_key: &KeyPair, n: u16) -> SimDevice {
-    let mut device = SimDevice::new(n, KeyPair::generate(&mut OsRng), u32::from(n));
+fn companion(account_key: &KeyPair, n: u16, seed: [u8; 32]) -> SimDevice {
+    let identity = KeyPair::from_private_bytes(crate::shared::world::derive(&seed, &[b"identity"]));
+    let mut device = SimDevice::new(n, identity, u32::from(n), seed);
     let identity = device.identity.key_pair.clone();
     let details = AdvDeviceIdentity {
         raw_id: Some(OsRng.next_u32()),
@@ -190,6 +197,7 @@ pub(crate) fn contacts(world: &World, data: &StateData) -> Vec<ContactView> {
             devices: devices_of(world, data, &a.pn).into_iter().collect(),
             linked: a.pn == data.phone.number,
             token_required: a.token_required,
+            identity_hex: hex::encode(a.account_key.public.as_bytes()),
         })
         .collect()
 }
@@ -233,6 +241,7 @@ pub(crate) fn add_device(
     pn: &str,
 ) -> Result<u16, WorldError> {
     let taken = devices_of(world, data, pn);
+    let world_seed = world.seed;
     let account = world
         .accounts
         .get_mut(pn)
@@ -242,7 +251,8 @@ pub(crate) fn add_device(
         n += 1;
     }
     account.next_device = n + 1;
-    let device = companion(&account.account_key, n);
+    let seed = crate::shared::world::device_seed(&world_seed, pn, n);
+    let device = companion(&account.account_key, n, seed);
     account.devices.insert(n, device);
     notify_devices(shared, data, world, pn, "add", n);
     Ok(n)

@@ -95,8 +95,25 @@ impl Simulator {
             store.save()?;
         }
         let identity = certs::server_identity(&store.data)?;
-        let mut world = World::default();
-        if let Some(linked) = crate::accounts::linked_account(&store.data) {
+        let seed = match store.data.world_seed_hex.as_deref().map(hex::decode) {
+            Some(Ok(bytes)) if bytes.len() == 32 => {
+                let mut seed = [0u8; 32];
+                seed.copy_from_slice(&bytes);
+                seed
+            }
+            _ => {
+                let mut seed = [0u8; 32];
+                rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
+                store.data.world_seed_hex = Some(hex::encode(seed));
+                store.save()?;
+                seed
+            }
+        };
+        let mut world = World {
+            seed,
+            ..World::default()
+        };
+        if let Some(linked) = crate::accounts::linked_account(&world, &store.data) {
             world
                 .lid_to_pn
                 .insert(linked.lid.clone(), linked.pn.clone());
@@ -319,5 +336,6 @@ fn fresh_state(config: &SimConfig, now: u64) -> StateData {
         devices: Default::default(),
         next_device: 1,
         next_key_index: 1,
+        world_seed_hex: None,
     }
 }

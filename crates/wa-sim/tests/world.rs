@@ -369,3 +369,24 @@ async fn a_contact_that_demands_a_token_refuses_a_first_message_without_it() {
     assert_eq!(ack.attr_str("error"), None, "{:?}", sim.messages().refused);
     assert_eq!(shown(&sim, BOB, 0, "3EB0TT02"), 1);
 }
+
+#[test]
+fn contacts_keep_their_keys_across_a_restart() {
+    let dir = std::env::temp_dir().join(format!("wa-sim-world-{}", std::process::id()));
+    let config = || SimConfig {
+        state_dir: Some(dir.clone()),
+        contacts: vec![ContactSpec {
+            pn: Some(ADA.into()),
+            ..ContactSpec::default()
+        }],
+        ..SimConfig::default()
+    };
+    let keys = |sim: &Simulator| -> Vec<String> {
+        sim.contacts().into_iter().map(|c| c.identity_hex).collect()
+    };
+    let first = keys(&Simulator::new(config()).unwrap());
+    let again = keys(&Simulator::new(config()).unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(first, again);
+    assert_eq!(first.len(), 2);
+}
