@@ -44,7 +44,7 @@ mod usync;
 pub use accounts::{ContactView, WorldError};
 pub use acks::ACKED_TAGS;
 pub use control::{DeviceView, FaultView, Simulator, StateView};
-pub use control_world::{DeviceMessages, MessagesView};
+pub use control_world::{DeviceMessages, MessagesView, Queued};
 pub use link::MemoryLink;
 pub use phone::{CodeRefused, CodeReport, ScanRefused, ScanReport};
 pub use prekeys::UploadError;
