@@ -183,7 +183,9 @@ fn every_crate_is_under_the_workspace_lints() {
 #[test]
 fn wa_sim_shared_state_imports_nothing_else() {
     let graph = module_graph(&root().join("crates/wa-sim/src"));
-    let deps = graph.get("shared").expect("crates/wa-sim/src/shared exists");
+    let deps = graph
+        .get("shared")
+        .expect("crates/wa-sim/src/shared exists");
     assert!(deps.is_empty(), "shared imports {deps:?}");
 }
 
