@@ -176,6 +176,14 @@ test('two Baileys clients message each other through wa-sim, 1:1 and in a group'
     const seen = await shownOn(sim, jid(c), toC.key.id)
     assert.deepEqual(seen.texts, ['hi C'])
 
+    // A simulated phone that fails to decrypt sends a retry receipt; Baileys resends, and the
+    // relay takes the resend.
+    const failed = await admin(sim, '/fail-decrypt', { pn: c })
+    assert.ok(failed.body.ok, JSON.stringify(failed.body))
+    const retried = await alice.sock.sendMessage(jid(c), { text: 'again C' })
+    const again = await shownOn(sim, jid(c), retried.key.id)
+    assert.deepEqual([again.shown, again.failed], [1, 1])
+
     // Baileys decrypts what a simulated phone sends.
     const sent = await admin(sim, '/contact-send', { from: c, text: 'from C' })
     assert.ok(sent.body.ok, JSON.stringify(sent.body))
