@@ -120,22 +120,20 @@ fn these_crates_have_no_module_cycles() {
 /// fails; so does breaking one without taking it off this list.
 #[test]
 fn the_remaining_module_cycles_are_exactly_the_known_ones() {
-    let known: [(&str, &[&str]); 1] = [
-        (
-            "crates/wa-sim/src",
-            &[
-                "conn",
-                "control",
-                "iq",
-                "login",
-                "pairing",
-                "pairing_code",
-                "phone",
-                "prekeys",
-                "registry",
-            ],
-        ),
-    ];
+    let known: [(&str, &[&str]); 1] = [(
+        "crates/wa-sim/src",
+        &[
+            "conn",
+            "control",
+            "iq",
+            "login",
+            "pairing",
+            "pairing_code",
+            "phone",
+            "prekeys",
+            "registry",
+        ],
+    )];
     for (krate, group) in known {
         let found = cycles(&module_graph(&root().join(krate)));
         let expected: Vec<Vec<String>> = vec![group.iter().map(|s| s.to_string()).collect()];
@@ -161,7 +159,10 @@ fn wa_client_handlers_get_a_narrow_context_and_one_module_publishes() {
         pairing.difference(&allowed).collect::<Vec<_>>()
     );
     for file in rust_files(&src) {
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         let text = std::fs::read_to_string(&file).unwrap_or_default();
         if !matches!(name, "supervisor.rs" | "lib.rs") {
             assert!(
@@ -175,7 +176,11 @@ fn wa_client_handlers_get_a_narrow_context_and_one_module_publishes() {
             let writers: &[&str] = if name == "lib.rs" {
                 &["send_replace", "Mutex<Health>"]
             } else {
-                &["send_replace", "Mutex<Health>", "broadcast::Sender<EngineEvent>"]
+                &[
+                    "send_replace",
+                    "Mutex<Health>",
+                    "broadcast::Sender<EngineEvent>",
+                ]
             };
             for writer in writers {
                 assert!(
@@ -190,7 +195,9 @@ fn wa_client_handlers_get_a_narrow_context_and_one_module_publishes() {
     let start = supervisor.find("struct Supervisor {").unwrap();
     let body = &supervisor[start..start + supervisor[start..].find("\n}").unwrap()];
     assert!(
-        body.lines().skip(1).all(|l| !l.trim_start().starts_with("pub")),
+        body.lines()
+            .skip(1)
+            .all(|l| !l.trim_start().starts_with("pub")),
         "the supervisor's fields are private: {body}"
     );
 }
