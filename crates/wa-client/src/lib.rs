@@ -186,6 +186,64 @@ impl Engine {
     }
 
     /// Starts the engine with the given transport, clock and version fetcher.
+    ///
+    /// Here against the simulator in memory, with tokio's clock paused, as the tests run it:
+    /// the engine shows a QR code, the simulated phone scans it, and the engine comes online.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use wa_client::{
+    ///     Clock, ConnectionState, Engine, EngineConfig, EngineDeps, Link, MemoryTransport,
+    ///     SwJsFetcher, SystemClock, TokioClock,
+    /// };
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = tokio::runtime::Builder::new_current_thread()
+    ///     .enable_all()
+    ///     .start_paused(true)
+    ///     .build()?;
+    /// runtime.block_on(async {
+    ///     let sim = wa_sim::Simulator::new(wa_sim::SimConfig::default())?;
+    ///     let server = sim.clone();
+    ///     let transport = MemoryTransport::new(move || {
+    ///         let link = server.connect_in_memory();
+    ///         async move { Ok(Link::from_channels(link.to_server, link.from_server)) }
+    ///     });
+    ///     let dir = std::env::temp_dir().join(format!("wa-client-doc-{}", std::process::id()));
+    ///     let mut config = EngineConfig {
+    ///         data_dir: dir.clone(),
+    ///         server_url: "memory://wa-sim".into(),
+    ///         trusted_root: sim.root_public_key()?,
+    ///         ..EngineConfig::default()
+    ///     };
+    ///     config.version.sw_js_url = None; // the compiled-in version: nothing to fetch
+    ///     let deps = EngineDeps {
+    ///         transport: Arc::new(transport),
+    ///         clock: Arc::new(TokioClock::starting_at(SystemClock.now_ms())),
+    ///         version_fetcher: Arc::new(SwJsFetcher::new()?),
+    ///     };
+    ///     let engine = Engine::start_with(config, deps)?;
+    ///
+    ///     let mut state = engine.state();
+    ///     let shown = state
+    ///         .wait_for(|s| matches!(s, ConnectionState::Pairing { .. }))
+    ///         .await?
+    ///         .clone();
+    ///     let ConnectionState::Pairing { qr, .. } = shown else {
+    ///         return Err("no QR code".into());
+    ///     };
+    ///     sim.scan(&qr)?;
+    ///     state
+    ///         .wait_for(|s| matches!(s, ConnectionState::Online { .. }))
+    ///         .await?;
+    ///     assert!(engine.health().jid.is_some());
+    ///
+    ///     engine.shutdown().await;
+    ///     std::fs::remove_dir_all(dir)?;
+    ///     Ok::<(), Box<dyn std::error::Error>>(())
+    /// })
+    /// # }
+    /// ```
     pub fn start_with(config: EngineConfig, deps: EngineDeps) -> Result<EngineHandle, StartError> {
         store::ensure_private_dir(&config.data_dir).map_err(|source| StartError::DataDir {
             path: config.data_dir.clone(),
