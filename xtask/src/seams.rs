@@ -1,6 +1,8 @@
 //! Checks of the code's shape that anyone can rerun with `cargo test -p xtask`: which crates'
 //! top-level modules import each other in a cycle, that wa-client keeps every error's source
-//! (no `Result<_, String>`), and that every crate is under the workspace's lints.
+//! (no `Result<_, String>`), that its handlers never reach the supervisor and one module alone
+//! publishes state, events and health, that every crate is under the workspace's lints, and
+//! that the entry points have runnable examples.
 //!
 //! The module graph is read from the sources with a grep (`crate::<module>` paths), which is
 //! what a reader follows too; it is coarse (a module is a top-level file or folder) on purpose.
@@ -171,7 +173,7 @@ fn wa_client_handlers_get_a_narrow_context_and_one_module_publishes() {
                 file.display()
             );
         }
-        if !matches!(name, "outbox.rs" | "outbox_tests.rs") {
+        if !matches!(name, "publisher.rs" | "publisher_tests.rs") {
             // The handle keeps a sender of the event stream only to subscribe with.
             let writers: &[&str] = if name == "lib.rs" {
                 &["send_replace", "Mutex<Health>"]
@@ -185,7 +187,7 @@ fn wa_client_handlers_get_a_narrow_context_and_one_module_publishes() {
             for writer in writers {
                 assert!(
                     !text.contains(writer),
-                    "{}: {writer} outside outbox.rs",
+                    "{}: {writer} outside publisher.rs",
                     file.display()
                 );
             }
@@ -245,6 +247,40 @@ fn every_crate_is_under_the_workspace_lints() {
         assert!(
             text.contains("[lints]\nworkspace = true"),
             "{m} does not opt into the workspace lints"
+        );
+    }
+}
+
+/// The entry points a newcomer starts from carry an example that runs under `cargo test` (a
+/// plain ```` ``` ```` fence in the doc comment right above them, not a `text` one).
+#[test]
+fn the_entry_points_have_runnable_examples() {
+    let entry_points = [
+        ("crates/wa-core/src/binary/encode.rs", "pub fn encode("),
+        ("crates/wa-core/src/binary/frame.rs", "pub fn decode("),
+        (
+            "crates/wa-core/src/disconnect/classify.rs",
+            "pub fn classify(",
+        ),
+        ("crates/wa-core/src/backoff.rs", "pub struct RetryState"),
+        ("crates/wa-core/src/pair/qr.rs", "pub fn to_qr_string("),
+        ("crates/wa-client/src/lib.rs", "pub fn start_with("),
+    ];
+    for (file, item) in entry_points {
+        let text = std::fs::read_to_string(root().join(file)).unwrap();
+        let at = text
+            .find(item)
+            .unwrap_or_else(|| panic!("{file}: no {item}"));
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let doc: Vec<&str> = text[..line_start]
+            .lines()
+            .rev()
+            .map(str::trim)
+            .take_while(|l| l.starts_with("///") || l.starts_with("#["))
+            .collect();
+        assert!(
+            doc.contains(&"/// ```"),
+            "{file}: {item} has no runnable example"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! What a handler of the connection may use: the configuration, the clock, the session store
-//! and the outbox. Handlers get `&Ctx` (shared, read-only), never the supervisor: they change
-//! the connection they are given and report through the outbox, and cannot reach the retry
+//! and the publisher. Handlers get `&Ctx` (shared, read-only), never the supervisor: they change
+//! the connection they are given and report through the publisher, and cannot reach the retry
 //! count or another handler's state.
 
 use std::sync::{Arc, Mutex};
@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use crate::clock::UnixMillis;
 use crate::config::EngineConfig;
 use crate::mutex::lock;
-use crate::outbox::Outbox;
+use crate::publisher::Publisher;
 use crate::store::{Store, StoreError};
 use crate::transport::Transport;
 use crate::version::VersionFetcher;
@@ -18,11 +18,11 @@ pub(crate) struct Ctx {
     config: EngineConfig,
     deps: EngineDeps,
     store: Arc<Mutex<Store>>,
-    out: Outbox,
+    out: Publisher,
 }
 
 impl Ctx {
-    pub fn new(config: EngineConfig, deps: EngineDeps, store: Store, out: Outbox) -> Self {
+    pub fn new(config: EngineConfig, deps: EngineDeps, store: Store, out: Publisher) -> Self {
         Self {
             config,
             deps,
@@ -35,7 +35,7 @@ impl Ctx {
         &self.config
     }
 
-    pub fn out(&self) -> &Outbox {
+    pub fn out(&self) -> &Publisher {
         &self.out
     }
 

@@ -57,10 +57,10 @@ mod linking;
 pub mod lock;
 mod login;
 pub mod mutex;
-mod outbox;
 pub mod pairing;
 mod pending;
 mod prekeys;
+mod publisher;
 pub mod socket;
 mod stanzas;
 pub mod store;
@@ -84,7 +84,7 @@ pub use version::{SwJsFetcher, VersionError, VersionFetcher};
 
 use commands::Command;
 use ctx::Ctx;
-use outbox::{HealthView, Outbox};
+use publisher::{HealthView, Publisher};
 use supervisor::Supervisor;
 
 /// What the engine is built on; tests swap these.
@@ -257,8 +257,9 @@ impl Engine {
         let store = store::Store::open_with(&config.data_dir, &config.store_key)?;
         let store_key = store.key_status().clone();
         let (commands_tx, commands_rx) = mpsc::channel(32);
-        let (outbox, readers) = Outbox::new(deps.clock.clone(), config.event_capacity);
-        let supervisor = Supervisor::new(Ctx::new(config, deps, store, outbox), lock, commands_rx);
+        let (publisher, readers) = Publisher::new(deps.clock.clone(), config.event_capacity);
+        let supervisor =
+            Supervisor::new(Ctx::new(config, deps, store, publisher), lock, commands_rx);
         let task = tokio::spawn(supervisor.run());
         Ok(EngineHandle {
             commands: commands_tx,

@@ -2,7 +2,7 @@
 //!
 //! It dials (`connection.rs`), lets the connection run until it ends, asks wa-core's
 //! classifier what the end means, and then reconnects at once, backs off, or stops in a named
-//! state until the user acts. What it tells the world goes through the outbox (`outbox.rs`),
+//! state until the user acts. What it tells the world goes through the publisher (`publisher.rs`),
 //! which updates the `watch` of the state, then the health snapshot, then sends the event, in
 //! that order. Handlers never see the supervisor: they get the shared [`Ctx`] and the part
 //! of its state they may change (the [`Episode`], the [`Pending`] requests).

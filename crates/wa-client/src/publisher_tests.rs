@@ -125,10 +125,10 @@ fn each_event_changes_only_its_part_of_health() {
 
 #[tokio::test(start_paused = true)]
 async fn a_state_reaches_the_watch_and_health_before_its_event() {
-    let (outbox, readers) = Outbox::new(Arc::new(TokioClock::starting_at(1_000)), 8);
+    let (publisher, readers) = Publisher::new(Arc::new(TokioClock::starting_at(1_000)), 8);
     let mut events = readers.events.subscribe();
     let watch = readers.state.clone();
-    outbox.set_state(ConnectionState::LoggingIn);
+    publisher.set_state(ConnectionState::LoggingIn);
     assert_eq!(*watch.borrow(), ConnectionState::LoggingIn);
     assert_eq!(readers.health.snapshot().state, "logging_in");
     match events.recv().await.unwrap() {
@@ -138,9 +138,9 @@ async fn a_state_reaches_the_watch_and_health_before_its_event() {
         }
         other => panic!("expected a state event, got {other:?}"),
     }
-    assert_eq!(outbox.state(), ConnectionState::LoggingIn);
+    assert_eq!(publisher.state(), ConnectionState::LoggingIn);
 
-    outbox.disconnected(disconnect(Cause::ServerClosed, None), 3);
+    publisher.disconnected(disconnect(Cause::ServerClosed, None), 3);
     assert!(matches!(
         events.recv().await.unwrap(),
         EngineEvent::Disconnected(_)

@@ -1,7 +1,7 @@
 //! The one place the engine tells the world anything: the `watch` of the current
 //! [`ConnectionState`], the ordered [`EngineEvent`] stream and the [`Health`] snapshot.
 //!
-//! The outbox alone holds the three senders, and every event goes through one function: a
+//! The publisher alone holds the three senders, and every event goes through one function: a
 //! state change updates the watch first, then health takes in the event by [`note`] (a pure
 //! function of the event), then the event goes out. So a subscriber woken by an event already
 //! reads the state and health it implies, and health never says what the stream has not
@@ -16,7 +16,7 @@ use crate::events::{ConnectionState, Disconnect, EngineEvent, Health};
 use crate::mutex::lock;
 
 /// The senders of everything the engine reports.
-pub(crate) struct Outbox {
+pub(crate) struct Publisher {
     state: watch::Sender<ConnectionState>,
     events: broadcast::Sender<EngineEvent>,
     health: Arc<Mutex<Health>>,
@@ -41,8 +41,8 @@ impl HealthView {
     }
 }
 
-impl Outbox {
-    /// An outbox starting in `Idle`, with room for `event_capacity` events per subscriber.
+impl Publisher {
+    /// A publisher starting in `Idle`, with room for `event_capacity` events per subscriber.
     pub fn new(clock: Arc<dyn Clock>, event_capacity: usize) -> (Self, Readers) {
         let (state_tx, state_rx) = watch::channel(ConnectionState::Idle);
         let (events_tx, _) = broadcast::channel(event_capacity.max(1));
@@ -56,13 +56,13 @@ impl Outbox {
             events: events_tx.clone(),
             health: HealthView(health.clone()),
         };
-        let outbox = Self {
+        let publisher = Self {
             state: state_tx,
             events: events_tx,
             health,
             clock,
         };
-        (outbox, readers)
+        (publisher, readers)
     }
 
     /// Publishes a state change, stamped now.
@@ -149,5 +149,5 @@ pub(crate) fn note(h: &mut Health, event: &EngineEvent) {
 }
 
 #[cfg(test)]
-#[path = "outbox_tests.rs"]
+#[path = "publisher_tests.rs"]
 mod tests;
