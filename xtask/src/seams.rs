@@ -1,6 +1,8 @@
 //! Checks of the code's shape that anyone can rerun with `cargo test -p xtask`: which crates'
 //! top-level modules import each other in a cycle, that wa-client keeps every error's source
-//! (no `Result<_, String>`), and that every crate is under the workspace's lints.
+//! (no `Result<_, String>`), that its handlers never reach the supervisor and one module alone
+//! publishes state, events and health, that every crate is under the workspace's lints, and
+//! that the entry points have runnable examples.
 //!
 //! The module graph is read from the sources with a grep (`crate::<module>` paths), which is
 //! what a reader follows too; it is coarse (a module is a top-level file or folder) on purpose.
@@ -106,6 +108,7 @@ fn root() -> PathBuf {
 fn these_crates_have_no_module_cycles() {
     for krate in [
         "crates/wa-core/src",
+        "crates/wa-client/src",
         "crates/herald-core/src",
         "crates/herald-cli/src",
         "crates/wa-sim/src",
@@ -116,19 +119,65 @@ fn these_crates_have_no_module_cycles() {
     }
 }
 
-/// Cycles not yet broken, named so the list can only shrink: a new cycle, or a bigger one,
-/// fails; so does breaking one without taking it off this list.
+/// wa-client's supervisor seams: pairing is a sub-machine that knows nothing of the
+/// connection or the supervisor; no handler reaches the supervisor itself; and one module
+/// alone writes the state watch, the event stream and the health snapshot.
 #[test]
-fn the_remaining_module_cycles_are_exactly_the_known_ones() {
-    let known: [(&str, &[&str]); 1] = [(
-        "crates/wa-client/src",
-        &["commands", "connection", "pairing", "supervisor"],
-    )];
-    for (krate, group) in known {
-        let found = cycles(&module_graph(&root().join(krate)));
-        let expected: Vec<Vec<String>> = vec![group.iter().map(|s| s.to_string()).collect()];
-        assert_eq!(found, expected, "{krate}");
+fn wa_client_handlers_get_a_narrow_context_and_one_module_publishes() {
+    let src = root().join("crates/wa-client/src");
+    let graph = module_graph(&src);
+    let allowed: BTreeSet<String> = ["clock", "config", "socket", "store"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let pairing = graph.get("pairing").cloned().unwrap_or_default();
+    assert!(
+        pairing.is_subset(&allowed),
+        "pairing.rs reaches {:?}",
+        pairing.difference(&allowed).collect::<Vec<_>>()
+    );
+    for file in rust_files(&src) {
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        if !matches!(name, "supervisor.rs" | "lib.rs") {
+            assert!(
+                !text.contains("Supervisor"),
+                "{}: only the supervisor and the crate root know the supervisor",
+                file.display()
+            );
+        }
+        if !matches!(name, "publisher.rs" | "publisher_tests.rs") {
+            // The handle keeps a sender of the event stream only to subscribe with.
+            let writers: &[&str] = if name == "lib.rs" {
+                &["send_replace", "Mutex<Health>"]
+            } else {
+                &[
+                    "send_replace",
+                    "Mutex<Health>",
+                    "broadcast::Sender<EngineEvent>",
+                ]
+            };
+            for writer in writers {
+                assert!(
+                    !text.contains(writer),
+                    "{}: {writer} outside publisher.rs",
+                    file.display()
+                );
+            }
+        }
     }
+    let supervisor = std::fs::read_to_string(src.join("supervisor.rs")).unwrap();
+    let start = supervisor.find("struct Supervisor {").unwrap();
+    let body = &supervisor[start..start + supervisor[start..].find("\n}").unwrap()];
+    assert!(
+        body.lines()
+            .skip(1)
+            .all(|l| !l.trim_start().starts_with("pub")),
+        "the supervisor's fields are private: {body}"
+    );
 }
 
 #[test]
@@ -187,6 +236,40 @@ fn wa_sim_shared_state_imports_nothing_else() {
         .get("shared")
         .expect("crates/wa-sim/src/shared exists");
     assert!(deps.is_empty(), "shared imports {deps:?}");
+}
+
+/// The entry points a newcomer starts from carry an example that runs under `cargo test` (a
+/// plain ```` ``` ```` fence in the doc comment right above them, not a `text` one).
+#[test]
+fn the_entry_points_have_runnable_examples() {
+    let entry_points = [
+        ("crates/wa-core/src/binary/encode.rs", "pub fn encode("),
+        ("crates/wa-core/src/binary/frame.rs", "pub fn decode("),
+        (
+            "crates/wa-core/src/disconnect/classify.rs",
+            "pub fn classify(",
+        ),
+        ("crates/wa-core/src/backoff.rs", "pub struct RetryState"),
+        ("crates/wa-core/src/pair/qr.rs", "pub fn to_qr_string("),
+        ("crates/wa-client/src/lib.rs", "pub fn start_with("),
+    ];
+    for (file, item) in entry_points {
+        let text = std::fs::read_to_string(root().join(file)).unwrap();
+        let at = text
+            .find(item)
+            .unwrap_or_else(|| panic!("{file}: no {item}"));
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let doc: Vec<&str> = text[..line_start]
+            .lines()
+            .rev()
+            .map(str::trim)
+            .take_while(|l| l.starts_with("///") || l.starts_with("#["))
+            .collect();
+        assert!(
+            doc.contains(&"/// ```"),
+            "{file}: {item} has no runnable example"
+        );
+    }
 }
 
 #[test]

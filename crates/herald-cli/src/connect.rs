@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use herald_core::service::{Service, ServiceEvent, ServiceOptions};
 use tokio::sync::broadcast::error::RecvError;
@@ -111,10 +111,7 @@ async fn poll_request(request: &mut Option<Request<'_>>) -> Result<(), CliError>
     }
 }
 
-/// Unix milliseconds now, for countdowns.
+/// Unix milliseconds now, for countdowns: the engine's one wall clock.
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
+    wa_client::Clock::now_ms(&wa_client::SystemClock)
 }

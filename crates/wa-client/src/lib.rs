@@ -22,7 +22,7 @@
 //!   `Origin: https://web.whatsapp.com`, WhatsApp's root key, 20 s connect, 60 s IQs,
 //!   keepalive every 20–30 s with a 10 s deadline and the 20 s dead-socket rule, backoff 2, 4,
 //!   8, 16, 32, 60 s ±20 % for 10 attempts, QR codes 60 s then 20 s, presence `unavailable`.
-//! * [`ConnectionState`] serializes as `{"state":"online","since_ms":…}`; [`EngineEvent`] as
+//! * [`ConnectionState`] serializes as `{"state":"online","sinceMs":…}`; [`EngineEvent`] as
 //!   `{"event":"qr","qr":…}`, `{"event":"state","state":"backoff",…}`,
 //!   `{"event":"disconnected","cause":…,"code":…,"decision":…,"advice":…,…}`. Times are unix
 //!   milliseconds from the injected [`Clock`]; timers run on `tokio::time`.
@@ -47,13 +47,20 @@
 pub mod clock;
 mod commands;
 pub mod config;
+mod conn;
 mod connection;
+mod ctx;
+mod episode;
 pub mod events;
 pub mod keepalive;
+mod linking;
 pub mod lock;
 mod login;
+pub mod mutex;
 pub mod pairing;
+mod pending;
 mod prekeys;
+mod publisher;
 pub mod socket;
 mod stanzas;
 pub mod store;
@@ -76,6 +83,8 @@ pub use transport::{Link, MemoryTransport, Transport, TransportError, WebSocketT
 pub use version::{SwJsFetcher, VersionError, VersionFetcher};
 
 use commands::Command;
+use ctx::Ctx;
+use publisher::{HealthView, Publisher};
 use supervisor::Supervisor;
 
 /// What the engine is built on; tests swap these.
@@ -177,6 +186,64 @@ impl Engine {
     }
 
     /// Starts the engine with the given transport, clock and version fetcher.
+    ///
+    /// Here against the simulator in memory, with tokio's clock paused, as the tests run it:
+    /// the engine shows a QR code, the simulated phone scans it, and the engine comes online.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use wa_client::{
+    ///     Clock, ConnectionState, Engine, EngineConfig, EngineDeps, Link, MemoryTransport,
+    ///     SwJsFetcher, SystemClock, TokioClock,
+    /// };
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = tokio::runtime::Builder::new_current_thread()
+    ///     .enable_all()
+    ///     .start_paused(true)
+    ///     .build()?;
+    /// runtime.block_on(async {
+    ///     let sim = wa_sim::Simulator::new(wa_sim::SimConfig::default())?;
+    ///     let server = sim.clone();
+    ///     let transport = MemoryTransport::new(move || {
+    ///         let link = server.connect_in_memory();
+    ///         async move { Ok(Link::from_channels(link.to_server, link.from_server)) }
+    ///     });
+    ///     let dir = std::env::temp_dir().join(format!("wa-client-doc-{}", std::process::id()));
+    ///     let mut config = EngineConfig {
+    ///         data_dir: dir.clone(),
+    ///         server_url: "memory://wa-sim".into(),
+    ///         trusted_root: sim.root_public_key()?,
+    ///         ..EngineConfig::default()
+    ///     };
+    ///     config.version.sw_js_url = None; // the compiled-in version: nothing to fetch
+    ///     let deps = EngineDeps {
+    ///         transport: Arc::new(transport),
+    ///         clock: Arc::new(TokioClock::starting_at(SystemClock.now_ms())),
+    ///         version_fetcher: Arc::new(SwJsFetcher::new()?),
+    ///     };
+    ///     let engine = Engine::start_with(config, deps)?;
+    ///
+    ///     let mut state = engine.state();
+    ///     let shown = state
+    ///         .wait_for(|s| matches!(s, ConnectionState::Pairing { .. }))
+    ///         .await?
+    ///         .clone();
+    ///     let ConnectionState::Pairing { qr, .. } = shown else {
+    ///         return Err("no QR code".into());
+    ///     };
+    ///     sim.scan(&qr)?;
+    ///     state
+    ///         .wait_for(|s| matches!(s, ConnectionState::Online { .. }))
+    ///         .await?;
+    ///     assert!(engine.health().jid.is_some());
+    ///
+    ///     engine.shutdown().await;
+    ///     std::fs::remove_dir_all(dir)?;
+    ///     Ok::<(), Box<dyn std::error::Error>>(())
+    /// })
+    /// # }
+    /// ```
     pub fn start_with(config: EngineConfig, deps: EngineDeps) -> Result<EngineHandle, StartError> {
         store::ensure_private_dir(&config.data_dir).map_err(|source| StartError::DataDir {
             path: config.data_dir.clone(),
@@ -190,29 +257,15 @@ impl Engine {
         let store = store::Store::open_with(&config.data_dir, &config.store_key)?;
         let store_key = store.key_status().clone();
         let (commands_tx, commands_rx) = mpsc::channel(32);
-        let (state_tx, state_rx) = watch::channel(ConnectionState::Idle);
-        let (events_tx, _) = broadcast::channel(config.event_capacity.max(1));
-        let health = Arc::new(Mutex::new(Health {
-            state: ConnectionState::Idle.name().to_owned(),
-            state_since_ms: deps.clock.now(),
-            ..Health::default()
-        }));
-        let supervisor = Supervisor::new(
-            config,
-            deps,
-            store,
-            lock,
-            commands_rx,
-            state_tx,
-            events_tx.clone(),
-            health.clone(),
-        );
+        let (publisher, readers) = Publisher::new(deps.clock.clone(), config.event_capacity);
+        let supervisor =
+            Supervisor::new(Ctx::new(config, deps, store, publisher), lock, commands_rx);
         let task = tokio::spawn(supervisor.run());
         Ok(EngineHandle {
             commands: commands_tx,
-            state: state_rx,
-            events: events_tx,
-            health,
+            state: readers.state,
+            events: readers.events,
+            health: readers.health,
             task: Mutex::new(Some(task)),
             store_key,
         })
@@ -225,7 +278,7 @@ pub struct EngineHandle {
     commands: mpsc::Sender<Command>,
     state: watch::Receiver<ConnectionState>,
     events: broadcast::Sender<EngineEvent>,
-    health: Arc<Mutex<Health>>,
+    health: HealthView,
     task: Mutex<Option<JoinHandle<()>>>,
     store_key: store::KeyStatus,
 }
@@ -248,7 +301,7 @@ impl EngineHandle {
 
     /// A snapshot of the connection's health.
     pub fn health(&self) -> Health {
-        self.health.lock().map(|h| h.clone()).unwrap_or_default()
+        self.health.snapshot()
     }
 
     /// Tears the current socket and all its tasks down and dials at once; also leaves
@@ -291,7 +344,7 @@ impl EngineHandle {
     /// all of it is done. Calling it again is harmless.
     pub async fn shutdown(&self) {
         let _ = self.commands.send(Command::Shutdown).await;
-        let task = self.task.lock().ok().and_then(|mut t| t.take());
+        let task = mutex::lock(&self.task).take();
         if let Some(task) = task {
             let _ = task.await;
         }

@@ -73,6 +73,26 @@ impl BackoffPolicy {
 }
 
 /// The failure counter of one account's connection: pure state, no clock.
+///
+/// ```
+/// use std::time::Duration;
+/// use wa_core::backoff::{BackoffPolicy, Next, RetryState};
+///
+/// let policy = BackoffPolicy::default();
+/// let mut retry = RetryState::default();
+/// // `unit` is the jitter's random draw in [0, 1]; 0.5 is no jitter at all.
+/// let mut delays = Vec::new();
+/// while let Next::Retry { delay, .. } =
+///     retry.on_backoff(&policy, Duration::ZERO, Duration::ZERO, 0.5)
+/// {
+///     delays.push(delay.as_secs());
+/// }
+/// assert_eq!(delays, [2, 4, 8, 16, 32, 60, 60, 60, 60, 60], "then it pauses");
+///
+/// // A connection that stayed online for a minute starts the count afresh.
+/// let next = retry.on_backoff(&policy, Duration::from_secs(60), Duration::ZERO, 0.5);
+/// assert_eq!(next, Next::Retry { attempt: 1, delay: Duration::from_secs(2) });
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RetryState {
     /// Failed attempts since the counter last reset.

@@ -343,10 +343,8 @@ fn archive_unreadable(dir: &Path, path: &Path) -> Result<PathBuf, StoreError> {
         path: archive_dir.clone(),
         source,
     })?;
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
+    // Only names the file; the store is opened before any injected clock reaches it.
+    let now_ms = crate::clock::Clock::now_ms(&crate::clock::SystemClock);
     let mut target = archive_dir.join(format!("unreadable-{now_ms}.db"));
     let mut n = 1;
     while target.exists() {

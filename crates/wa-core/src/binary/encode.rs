@@ -33,6 +33,22 @@ pub enum EncodeError {
 }
 
 /// Encodes a node as frame plaintext: the flags byte `00` followed by the node.
+///
+/// ```
+/// use wa_core::binary::{decode, encode, Node};
+///
+/// let ping = Node::new("iq")
+///     .with_attr("id", "42")
+///     .with_attr("type", "get")
+///     .with_attr("xmlns", "w:p")
+///     .with_children(vec![Node::new("ping")]);
+/// let frame = encode(&ping)?;
+/// assert_eq!(frame[0], 0, "not compressed");
+/// // `iq`, `type`, `get`, `xmlns` and `ping` are dictionary tokens: one byte each.
+/// assert!(frame.len() < 20, "{} bytes", frame.len());
+/// assert_eq!(decode(&frame)?, ping);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn encode(node: &Node) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(estimate(node) + 1);
     out.push(0);

@@ -11,6 +11,21 @@ use super::node::Node;
 pub const FLAG_COMPRESSED: u8 = 0x02;
 
 /// Decodes decrypted frame plaintext (`flags || body`) with the default limits.
+///
+/// Bytes from the network that are not a node are an error, never a panic:
+///
+/// ```
+/// use wa_core::binary::{decode, encode, Node};
+///
+/// let frame = encode(&Node::new("presence").with_attr("type", "available"))?;
+/// let node = decode(&frame)?;
+/// assert_eq!(node.tag.as_ref(), "presence");
+/// assert_eq!(node.attr_str("type"), Some("available"));
+///
+/// assert!(decode(&[]).is_err(), "no flags byte");
+/// assert!(decode(&frame[..frame.len() - 1]).is_err(), "cut short");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn decode(frame: &[u8]) -> Result<Node, DecodeError> {
     decode_with_limits(frame, &DecodeLimits::default())
 }

@@ -13,6 +13,41 @@ pub struct ClassifyContext {
 }
 
 /// Decides what a close means and what to do.
+///
+/// ```
+/// use wa_core::disconnect::{
+///     classify, Cause, ClassifyContext, CloseReason, Decision, EndState, Failure, FailureReason,
+///     StreamError,
+/// };
+///
+/// // 515 after pairing: dial again at once, no attempt counted.
+/// let v = classify(
+///     &CloseReason::StreamError(StreamError::RestartRequired),
+///     ClassifyContext::default(),
+/// );
+/// assert_eq!((v.cause, v.decision), (Cause::RestartRequired, Decision::ReconnectNow));
+///
+/// // Another client took the session over (440): stop, and tell the user.
+/// let v = classify(
+///     &CloseReason::StreamError(StreamError::Replaced { code: Some(440) }),
+///     ClassifyContext::default(),
+/// );
+/// assert_eq!(v.decision, Decision::Stop { end: EndState::Replaced });
+/// assert!(v.notify);
+///
+/// // 405: refresh the version once per episode; the second one stops.
+/// let outdated = CloseReason::Failure(Failure {
+///     reason: FailureReason::ClientOutdated,
+///     ban_code: None,
+///     expire_secs: None,
+///     location: None,
+///     message: None,
+/// });
+/// let first = classify(&outdated, ClassifyContext::default());
+/// assert!(first.refresh_version);
+/// let again = classify(&outdated, ClassifyContext { version_refreshed: true });
+/// assert_eq!(again.decision, Decision::Stop { end: EndState::ClientOutdated });
+/// ```
 pub fn classify(reason: &CloseReason, ctx: ClassifyContext) -> Verdict {
     match reason {
         CloseReason::StreamError(e) => stream_error(e),

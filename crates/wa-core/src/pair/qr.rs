@@ -169,6 +169,23 @@ impl QrData {
     }
 
     /// The full string to render as a QR code: [`QR_PREFIX`] followed by the body.
+    ///
+    /// ```
+    /// use wa_core::pair::qr::{CompanionWebClientType, QrData};
+    ///
+    /// let qr = QrData {
+    ///     pairing_ref: "2@abc".into(),
+    ///     noise_pub: [1; 32],
+    ///     identity_pub: [2; 32],
+    ///     adv_secret: [3; 32],
+    ///     client_type: CompanionWebClientType::Chrome,
+    /// };
+    /// let text = qr.to_qr_string();
+    /// assert!(text.starts_with("https://wa.me/settings/linked_devices#2@abc,AQEB"));
+    /// assert!(text.ends_with(",1"), "the client type, last");
+    /// assert_eq!(QrData::parse(&text)?, qr);
+    /// # Ok::<(), wa_core::pair::qr::QrError>(())
+    /// ```
     pub fn to_qr_string(&self) -> String {
         format!("{QR_PREFIX}{}", self.body())
     }
