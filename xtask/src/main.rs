@@ -2,6 +2,7 @@
 //!
 //! Std only, so that it compiles in seconds on a fresh machine before anything else is there.
 
+mod api_fuzz;
 mod bundle;
 mod display;
 mod install_test;

@@ -38,6 +38,8 @@ const APT_TEST: &[&str] = &[
     "gnome-keyring",
     // The install test checks the package's desktop entry.
     "desktop-file-utils",
+    // The API fuzzer (schemathesis, from PyPI) lives in a virtualenv under the target folder.
+    "python3-venv",
 ];
 
 /// tauri-driver bridges WebDriver clients to WebKitWebDriver; pinned so tests do not drift.

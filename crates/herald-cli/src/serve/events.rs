@@ -14,13 +14,25 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use herald_core::service::ServiceEvent;
+use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
+use utoipa::ToSchema;
 use wa_client::{Clock, EngineEvent, SystemClock};
 
 use super::error::ErrorBody;
 use super::state::AppState;
+
+/// One Server-Sent Event, as the OpenAPI document describes the stream's items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SseEvent {
+    /// What happened: `state`, `qr`, `paired`, `disconnected`, `pong`, `history`, `alert`,
+    /// `lagged`, …
+    pub event: String,
+    /// The event's JSON, as text.
+    pub data: String,
+}
 
 /// Service events not forwarded: repeats of `state` in other shapes.
 const LEFT_OUT: &[&str] = &["connection", "health"];
@@ -101,7 +113,7 @@ async fn next(mut feed: Feed) -> Option<(Result<Event, Infallible>, Feed)> {
     path = "/events",
     tag = "connection",
     responses(
-        (status = 200, description = "Server-Sent Events: `state` first, then each event as it happens", content_type = "text/event-stream", body = String),
+        (status = 200, description = "Server-Sent Events: `state` first, then each event as it happens", content_type = "text/event-stream", body = SseEvent),
         (status = 401, description = "No valid API key", body = ErrorBody),
         (status = 429, description = "Too many wrong keys from this address", body = ErrorBody),
     ),

@@ -21,8 +21,10 @@ use super::schedule_body::{recipient, text};
 #[serde(deny_unknown_fields)]
 pub struct SendBody {
     /// A phone number with its country code, or a user or group JID.
+    #[schema(min_length = 1)]
     pub to: String,
     /// 1 to 65,536 characters.
+    #[schema(min_length = 1)]
     pub text: String,
 }
 

@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// Serve Prometheus metrics on GET /metrics (with a key, like the rest).
     #[arg(long)]
     pub metrics: bool,
+    /// Wrong API keys one address may send before it must wait (doubling from 1 s, up to
+    /// 15 min).
+    #[arg(long, value_name = "N", default_value_t = throttle::ThrottleConfig::default().free_failures)]
+    pub bad_key_limit: u32,
     #[command(flatten)]
     pub data: DataDirArg,
     #[command(flatten)]
@@ -97,7 +101,10 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         let app = state::AppState::new(state::StateParts {
             service: service.clone(),
             db: conn,
-            throttle: throttle::Throttle::new(throttle::ThrottleConfig::default()),
+            throttle: throttle::Throttle::new(throttle::ThrottleConfig {
+                free_failures: args.bad_key_limit,
+                ..throttle::ThrottleConfig::default()
+            }),
             data_dir: options.data_dir.clone(),
             metrics: args.metrics,
             stopping,

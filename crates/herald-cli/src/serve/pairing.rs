@@ -155,6 +155,7 @@ pub async fn text(State(app): State<AppState>) -> Result<Response, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct PairCodeRequest {
     /// The account's full international number, e.g. `+15551234567`.
+    #[schema(min_length = 1)]
     pub phone: String,
 }
 

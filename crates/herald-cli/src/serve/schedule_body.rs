@@ -20,8 +20,10 @@ use super::error::ApiError;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewScheduleBody {
     /// A phone number with its country code (`+49 151 …`), or a user or group JID.
+    #[schema(min_length = 1)]
     pub to: String,
     /// The message, 1 to 65,536 characters.
+    #[schema(min_length = 1)]
     pub text: String,
     /// The first send, local time in `zone`: `YYYY-MM-DDTHH:MM[:SS]`, no offset.
     #[schema(example = "2030-01-31T09:00")]
