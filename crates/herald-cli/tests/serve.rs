@@ -29,6 +29,15 @@ fn links_through_the_qr_png_and_stays_live_through_a_503() {
     );
     assert_eq!(d.get_bare("/health/ready").status, 503);
     assert_eq!(d.get_bare("/qr").status, 401, "the QR code needs a key");
+    let text = d.wait_for("/qr.txt", "the QR text", |a| a.status == 200);
+    assert!(text
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain"));
+    assert!(text.header("x-qr-expires-at").is_some());
+    let svg = d.get("/qr.svg");
+    assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
+    assert!(String::from_utf8_lossy(&svg.body).contains("<svg"));
 
     d.pair(&sim);
     let ready = d.get_bare("/health/ready");
@@ -150,6 +159,36 @@ fn restart_needs_a_live_key_and_shows_in_the_history_and_the_events_in_order() {
         .json();
     assert_eq!(history[0]["decision"], "reconnect_now", "{history}");
     assert_eq!(d.get_bare("/health/ready").status, 200);
+}
+
+#[test]
+fn links_by_phone_number_and_refuses_a_number_that_is_not_one() {
+    let sim = Sim::start();
+    let dir = data_dir();
+    let d = Daemon::start(&sim, dir.path(), &[]);
+    for wrong in ["+12", "call me"] {
+        let body = serde_json::json!({ "phone": wrong }).to_string();
+        let a = d.send_json("POST", "/pair-code", &body);
+        assert_eq!(
+            (a.status, a.code().as_str()),
+            (400, "invalid_phone"),
+            "{wrong}"
+        );
+    }
+    let body = serde_json::json!({ "phone": format!("+{PHONE}") }).to_string();
+    let a = d.send_json("POST", "/pair-code", &body);
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    let code = a.json();
+    assert_eq!(code["code"].as_str().unwrap().len(), 8);
+    sim.enter_code(code["formatted"].as_str().unwrap());
+    d.wait_for("/health", "connected", |a| {
+        a.json()["status"] == "connected"
+    });
+    let again = d.send_json("POST", "/pair-code", &body);
+    assert_eq!(
+        (again.status, again.code().as_str()),
+        (409, "already_linked")
+    );
 }
 
 #[test]
