@@ -19,6 +19,7 @@ mod pairing;
 mod qr_png;
 mod router;
 mod schedule_body;
+mod schedule_edit;
 mod schedule_view;
 mod schedules;
 mod state;

@@ -4,7 +4,7 @@
 //! A time is a local date-time (`2030-01-31T09:00`) in an IANA zone (`Europe/Berlin`, default
 //! `UTC`), never a UTC instant: "09:00 in Berlin" stays 09:00 across DST.
 
-use herald_core::schedule::edit::Changes;
+use super::schedule_edit::Changes;
 use herald_core::schedule::recipient::Recipient;
 use herald_core::schedule::store::{check_text, NewSchedule};
 use herald_core::schedule::timing::{CatchUp, End, MonthDay, Repeat, Timing, Weekdays};

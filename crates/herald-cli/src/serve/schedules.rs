@@ -7,7 +7,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use herald_core::health::Account;
-use herald_core::schedule::edit;
 use herald_core::schedule::outbox::{self, RandomIds};
 use herald_core::schedule::store::{self, ScheduleId, Status, StoreError};
 use jiff::Timestamp;
@@ -18,6 +17,7 @@ use utoipa::IntoParams;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Body, PathOf, QueryOf};
 use super::schedule_body::{EditScheduleBody, NewScheduleBody, StatusChange};
+use super::schedule_edit;
 use super::schedule_view::{ScheduleView, SendView};
 use super::state::AppState;
 
@@ -181,7 +181,7 @@ pub async fn patch(
         }));
     }
     if !asked.changes.is_empty() {
-        edit::edit(&conn, id, &asked.changes, &mut ids, now).map_err(store_error)?;
+        schedule_edit::edit(&conn, id, &asked.changes, &mut ids, now).map_err(store_error)?;
     }
     match (asked.status, current.status) {
         (Some(StatusChange::Paused), Status::Active) => {

@@ -5,7 +5,6 @@
 
 pub mod catch_up;
 pub mod clock;
-pub mod edit;
 pub mod gate;
 pub mod outbox;
 pub mod planner;

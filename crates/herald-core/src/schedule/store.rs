@@ -170,7 +170,7 @@ pub fn add(
     Ok((id, first))
 }
 
-pub(crate) fn repeat_columns(repeat: Repeat) -> (&'static str, u16, u8, bool) {
+fn repeat_columns(repeat: Repeat) -> (&'static str, u16, u8, bool) {
     match repeat {
         Repeat::Once => ("once", 1, 0, false),
         Repeat::Days { every } => ("days", every, 0, false),

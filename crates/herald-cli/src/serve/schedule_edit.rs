@@ -5,15 +5,19 @@
 //! untried one is dropped (its id never left this machine) and the next one after now under
 //! the new timing is recorded. A send already in flight or in doubt is left to settle: its
 //! bytes may have left. Every change is one transaction; a refused edit changes nothing.
+//!
+//! The scheduler's store has no edit call in this build, so this one writes the schedule's
+//! row itself, with the store's column encoding. When the store gains one, `edit` becomes a
+//! call to it with the merged schedule below.
 
 use jiff::Timestamp;
 use rusqlite::{params, Connection};
 
-use super::outbox::{self, MessageIds};
-use super::planner;
-use super::recipient::Recipient;
-use super::store::{self, check_text, Schedule, ScheduleId, Status, StoreError};
-use super::timing::{CatchUp, End, Repeat, Timing};
+use herald_core::schedule::outbox::{self, MessageIds};
+use herald_core::schedule::planner;
+use herald_core::schedule::recipient::Recipient;
+use herald_core::schedule::store::{self, check_text, Schedule, ScheduleId, Status, StoreError};
+use herald_core::schedule::timing::{CatchUp, End, MonthDay, Repeat, Timing};
 
 /// What to change; `None` keeps the stored value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,7 +82,14 @@ pub fn edit(
 }
 
 fn write_row(conn: &Connection, s: &Schedule, now: Timestamp) -> Result<(), StoreError> {
-    let (repeat, every, weekdays, last_day) = store::repeat_columns(s.timing.repeat());
+    // The store's encoding of a repeat (crates/herald-core/src/schedule/store.rs).
+    let (repeat, every, weekdays, last_day) = match s.timing.repeat() {
+        Repeat::Once => ("once", 1, 0, false),
+        Repeat::Days { every } => ("days", every, 0, false),
+        Repeat::Weeks { every, on } => ("weeks", every, on.bits(), false),
+        Repeat::Months { every, on } => ("months", every, 0, on == MonthDay::LastDay),
+        Repeat::Years { every } => ("years", every, 0, false),
+    };
     let (until, count) = match s.timing.end() {
         End::Never => (None, None),
         End::Until(d) => (Some(d.to_string()), None),
@@ -121,8 +132,8 @@ mod tests {
     use jiff::civil::date;
 
     use super::*;
-    use crate::schedule::outbox::{RandomIds, SendState};
-    use crate::schedule::store::NewSchedule;
+    use herald_core::schedule::outbox::{RandomIds, SendState};
+    use herald_core::schedule::store::NewSchedule;
 
     fn at(h: i8) -> Timestamp {
         date(2030, 1, 10)
@@ -143,7 +154,7 @@ mod tests {
     }
 
     fn setup() -> (Connection, ScheduleId, RandomIds) {
-        let conn = crate::db::open_in_memory().unwrap();
+        let conn = herald_core::db::open_in_memory().unwrap();
         let mut ids = RandomIds {
             own_user: String::new(),
         };
