@@ -134,6 +134,59 @@ impl Daemon {
         }
     }
 
+    /// Announces a body of `length` bytes but sends only its first kilobyte, then reads the
+    /// answer: a server that refuses a body by its length must answer without reading it.
+    pub fn announce_body(&self, path: &str, length: usize) -> Answer {
+        use std::io::{Read, Write};
+        let addr = self.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(STEP)).unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nX-API-Key: {}\r\n\
+             Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n",
+            self.key
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(&[b' '; 1024]).unwrap();
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Up to the end of the answer's body (it has a Content-Length) or the close.
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => raw.extend_from_slice(&buf[..n]),
+            }
+            let text = String::from_utf8_lossy(&raw).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let want = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(str::to_owned)
+                    })
+                    .and_then(|v| v.trim().parse::<usize>().ok());
+                if want.is_some_and(|w| body.len() >= w) {
+                    break;
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let headers = head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(": "))
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect();
+        Answer {
+            status,
+            headers,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
     /// With the daemon's key.
     pub fn get(&self, path: &str) -> Answer {
         self.call("GET", path, &[("x-api-key", &self.key)], None)
