@@ -100,7 +100,7 @@ enum Command {
         #[command(subcommand)]
         action: schedule::ScheduleCommand,
     },
-    /// Run the engine, the scheduler and an HTTP API (127.0.0.1:8080 by default) until
+    /// Run the engine and an HTTP API on the app's service (127.0.0.1:8080 by default) until
     /// Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
     /// The API keys `serve` accepts: create, list, revoke.

@@ -1,4 +1,5 @@
-//! `herald-cli serve`: the engine, the scheduler and an HTTP API in one process.
+//! `herald-cli serve`: the engine and an HTTP API in one process, on the same service as the
+//! desktop app, so schedules written here are the ones its scheduler sends.
 //!
 //! It listens on 127.0.0.1:8080 unless told otherwise; any other address needs a live API key
 //! first (no key is ever implied). The port is bound before the engine starts, so a port in
