@@ -38,6 +38,10 @@ const APT_TEST: &[&str] = &[
     "gnome-keyring",
     // The install test checks the package's desktop entry.
     "desktop-file-utils",
+    // The API fuzzer (schemathesis, from PyPI) lives in a virtualenv under the target folder.
+    "python3-venv",
+    // `cargo xtask measure-serve` loads the daemon with it.
+    "wrk",
 ];
 
 /// tauri-driver bridges WebDriver clients to WebKitWebDriver; pinned so tests do not drift.

@@ -28,12 +28,13 @@ const STEPS: &[&str] = &[
     "e2e",
     "screenshot",
     "install",
+    "api",
 ];
 
 /// The steps after `build`, split into lanes that run at the same time.
 const LANES: &[&[&str]] = &[
     &["tests", "conformance", "keychain"],
-    &["e2e", "screenshot", "install"],
+    &["e2e", "screenshot", "install", "api"],
 ];
 
 /// The one test build every step shares: the whole workspace with the simulator linked into
@@ -151,6 +152,17 @@ fn suites(
             timings,
             "install (.deb into a throwaway root, run, purge)",
             || crate::install_test::run(root, &target_dir(root)),
+        )?;
+    }
+    if wanted("api") && cfg!(unix) {
+        step(
+            timings,
+            "api (schemathesis against herald-cli serve)",
+            || {
+                // The daemon and the simulator as the build step made them.
+                build(root)?;
+                crate::api_fuzz::run(root, &target_dir(root))
+            },
         )?;
     }
     Ok(())

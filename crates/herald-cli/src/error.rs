@@ -42,6 +42,15 @@ pub enum CliError {
     TimedOut(String),
     #[error("support bundle: {0}")]
     Bundle(#[from] herald_core::support_bundle::BundleError),
+    #[error("API keys: {0}")]
+    Keys(#[from] crate::api_keys::KeyError),
+    /// `serve` could not listen where it was asked to.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl CliError {

@@ -1,6 +1,8 @@
 //! `herald-cli`: Herald without a window. This file parses the command line and hands each
 //! command to its module.
 
+mod api_key;
+mod api_keys;
 mod connect;
 mod debug_node;
 mod debug_proto;
@@ -15,6 +17,7 @@ mod printer;
 mod proto_json;
 mod schedule;
 mod schedule_flags;
+mod serve;
 mod status;
 mod stop;
 mod support_bundle;
@@ -96,6 +99,14 @@ enum Command {
     Schedule {
         #[command(subcommand)]
         action: schedule::ScheduleCommand,
+    },
+    /// Run the engine and an HTTP API on the app's service (127.0.0.1:8080 by default) until
+    /// Ctrl-C or SIGTERM.
+    Serve(serve::ServeArgs),
+    /// The API keys `serve` accepts: create, list, revoke.
+    ApiKey {
+        #[command(subcommand)]
+        action: api_key::ApiKeyCommand,
     },
     /// Write a zip for support: 14 days of logs, the history, settings, versions, OS and
     /// memory, with keys, phone numbers and message texts redacted.
@@ -205,6 +216,8 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             logout::run(options::service_options(&data, &server)?, json)
         }
         Command::Schedule { action } => schedule::run(action),
+        Command::Serve(args) => serve::run(args),
+        Command::ApiKey { action } => api_key::run(action),
         Command::SupportBundle { out, data } => support_bundle::run(
             &data.resolve()?,
             &out,
