@@ -36,9 +36,10 @@ async fn pairing_then_replaced_notifies_and_updates_the_tray() {
     screenshot(&client, "pairing").await;
     pair(&client).await;
     wait_tray_label("Herald: Online").await;
-    // Pairing done: the app takes the user to the connection screen.
+    // Pairing done: the app takes the user to Schedules, the first screen of a linked Herald.
+    wait_displayed(&client, "#view-schedules").await;
+    click(&client, ".nav-item[data-view=health]").await;
     wait_text(&client, "state-label", "Online").await;
-    wait_displayed(&client, "#view-health").await;
     // Nothing is scheduled yet, so the card speaks only of the link.
     let detail = text(&client, "state-detail").await;
     assert!(
@@ -51,7 +52,7 @@ async fn pairing_then_replaced_notifies_and_updates_the_tray() {
         &client,
         "return document.getElementById('announcer').textContent",
         5,
-        json!("Online. Showing Connection."),
+        json!("Online. Showing Schedules."),
     )
     .await;
     let live = eval(
@@ -287,6 +288,15 @@ async fn the_window_follows_a_dark_desktop_theme() {
     );
     screenshot(&client, "pairing-dark").await;
     pair(&client).await;
+    wait_displayed(&client, "#view-schedules").await;
+    compose(&client, "+49 151 2345 6789", "Guten Morgen!", 3600, "weeks").await;
+    screenshot(&client, "compose-dark").await;
+    click(&client, "#compose-save").await;
+    wait_list(&client, 1).await;
+    click(&client, "#schedule-list button[data-action=log]").await;
+    wait_displayed(&client, "#log-rows tr").await;
+    screenshot(&client, "schedules-dark").await;
+    click(&client, ".nav-item[data-view=health]").await;
     wait_displayed(&client, "#view-health").await;
     screenshot(&client, "connection-dark").await;
     click(&client, "[data-fault=drop]").await;
@@ -297,5 +307,187 @@ async fn the_window_follows_a_dark_desktop_theme() {
     click(&client, ".nav-item[data-view=settings]").await;
     wait_displayed(&client, "#s-keepalive-min").await;
     screenshot(&client, "settings-dark").await;
+    finish(client).await;
+}
+
+/// Opens the compose form and fills it as a person would: the number and the text typed, the
+/// date, time and zone set (WebKit's date pickers take no keystrokes over WebDriver) for
+/// `secs` from now in UTC, and the repeat chosen.
+async fn compose(client: &fantoccini::Client, to: &str, text: &str, secs: i64, repeat: &str) {
+    click(client, "#new-schedule-btn").await;
+    wait_displayed(client, "#compose").await;
+    // International form: the country selector is left at "number with +".
+    eval(
+        client,
+        "document.getElementById('c-region').value = ''; return null",
+    )
+    .await;
+    let phone = client.find(Locator::Id("c-phone")).await.expect("phone");
+    phone.clear().await.expect("clear");
+    phone.send_keys(to).await.expect("type");
+    let body = client.find(Locator::Id("c-text")).await.expect("text");
+    body.send_keys(text).await.expect("type");
+    let at = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(secs))
+        .expect("time")
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC);
+    let js = format!(
+        "const f = document.getElementById('compose').elements; \
+         f.date.value = '{}'; f.time.value = '{}'; f.zone.value = 'UTC'; f.repeat.value = '{repeat}'; \
+         f.zone.dispatchEvent(new Event('change', {{ bubbles: true }})); return null",
+        at.strftime("%Y-%m-%d"),
+        at.strftime("%H:%M:%S"),
+    );
+    eval(client, &js).await;
+    // The preview of the next sends follows the form.
+    let want = if repeat == "once" { 1 } else { 5 };
+    wait_eval(
+        client,
+        "return document.querySelectorAll('#c-preview li:not(.muted)').length",
+        10,
+        json!(want),
+    )
+    .await;
+}
+
+/// Waits until the list shows `n` schedules.
+async fn wait_list(client: &fantoccini::Client, n: usize) {
+    wait_eval(
+        client,
+        "return document.querySelectorAll('#schedule-list > li').length",
+        10,
+        json!(n),
+    )
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, a session bus and tauri-driver (cargo xtask test runs it)"]
+async fn schedules_are_made_edited_and_deleted_in_the_window() {
+    wait_until_no_instance().await;
+    let data = scratch("e2e-schedules");
+    let _driver = start_driver(&data, &[]);
+    let client = session(&["--demo"]).await;
+    pair(&client).await;
+    wait_displayed(&client, "#view-schedules").await;
+    wait_displayed(&client, "#schedules-empty").await;
+
+    // A bad number is refused with the field named, and nothing is saved.
+    compose(&client, "+1 555", "Hello", 600, "once").await;
+    click(&client, "#compose-save").await;
+    wait_text_by(&client, "compose-error", 10, "an error", |t| {
+        t.contains("not a valid phone number")
+    })
+    .await;
+    wait_eval(
+        &client,
+        "return document.activeElement.id + ' ' + document.activeElement.getAttribute('aria-invalid')",
+        5,
+        json!("c-phone true"),
+    )
+    .await;
+    click(&client, "#compose-cancel").await;
+
+    // One for ten seconds ahead, to a demo contact.
+    compose(
+        &client,
+        "+49 151 2345 6789",
+        "Hello from Herald, ten seconds on.",
+        10,
+        "once",
+    )
+    .await;
+    screenshot(&client, "compose").await;
+    click(&client, "#compose-save").await;
+    wait_list(&client, 1).await;
+    let first = eval(
+        &client,
+        "const li = document.querySelector('#schedule-list > li'); \
+         return [li.querySelector('.schedule-to').textContent, li.querySelector('.schedule-text').textContent, \
+                 li.querySelector('.schedule-next .rel') ? li.querySelector('.schedule-next .rel').textContent : '']",
+    )
+    .await;
+    assert_eq!(first[0], "+4915123456789", "{first}");
+    assert_eq!(first[1], "Hello from Herald, ten seconds on.");
+    assert!(first[2].as_str().unwrap().starts_with("in "), "{first}");
+
+    // A second, daily one, to edit and then delete.
+    compose(&client, "+49 151 2345 6780", "Daily reminder", 7200, "days").await;
+    click(&client, "#compose-save").await;
+    wait_list(&client, 2).await;
+    screenshot(&client, "schedules").await;
+
+    // Edit the daily one (newest first: it is on top).
+    click(
+        &client,
+        "#schedule-list > li:first-child button[data-action=edit]",
+    )
+    .await;
+    wait_displayed(&client, "#compose").await;
+    let body = client.find(Locator::Id("c-text")).await.expect("text");
+    body.clear().await.expect("clear");
+    body.send_keys("Daily reminder, edited")
+        .await
+        .expect("type");
+    click(&client, "#compose-save").await;
+    wait_eval(
+        &client,
+        "return document.querySelector('#schedule-list > li:first-child .schedule-text').textContent",
+        10,
+        json!("Daily reminder, edited"),
+    )
+    .await;
+
+    // Delete it, confirming.
+    eval(
+        &client,
+        "window.__asked = null; window.confirm = (m) => { window.__asked = m; return true; }; return null",
+    )
+    .await;
+    click(
+        &client,
+        "#schedule-list > li:first-child button[data-action=delete]",
+    )
+    .await;
+    wait_list(&client, 1).await;
+    let asked = eval(&client, "return window.__asked").await;
+    assert!(
+        asked
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Delete the schedule to +4915123456780?"),
+        "{asked}"
+    );
+
+    // The log of the one left.
+    click(&client, "#schedule-list button[data-action=log]").await;
+    wait_displayed(&client, "#log-rows tr").await;
+    let note = text(&client, "scheduler-note").await;
+    if note.is_empty() {
+        // Sending is built in: watch it go sent → delivered → read (the demo contact reads it).
+        for (state, secs) in [("sent", 40), ("delivered", 40), ("read", 60)] {
+            wait_eval(
+                &client,
+                &format!(
+                    "return [...document.querySelectorAll('#log-rows tr')].some((r) => r.dataset.state === '{state}' \
+                     || ('{state}' !== 'read' && r.dataset.state === 'read') \
+                     || ('{state}' === 'sent' && r.dataset.state === 'delivered'))"
+                ),
+                secs,
+                json!(true),
+            )
+            .await;
+        }
+    } else {
+        // Without a sender nothing pretends to send: the screen says so, "Send now" is off.
+        assert!(note.contains("cannot send messages yet"), "{note}");
+        let disabled = eval(
+            &client,
+            "return document.querySelector('#schedule-list button[data-action=send]').disabled",
+        )
+        .await;
+        assert_eq!(disabled, json!(true));
+    }
+    screenshot(&client, "schedule-log").await;
     finish(client).await;
 }
