@@ -290,11 +290,26 @@ async fn the_window_follows_a_dark_desktop_theme() {
     pair(&client).await;
     wait_displayed(&client, "#view-schedules").await;
     compose(&client, "+49 151 2345 6789", "Guten Morgen!", 3600, "weeks").await;
+    // 02:30 on Europe/Berlin's spring-forward day, yearly: the preview flags the shift.
+    eval(
+        &client,
+        "const f = document.getElementById('compose').elements; f.zone.value = 'Europe/Berlin'; \
+         f.date.value = '2027-03-28'; f.time.value = '02:30'; f.repeat.value = 'years'; \
+         f.zone.dispatchEvent(new Event('change', { bubbles: true })); return null",
+    )
+    .await;
+    wait_displayed(&client, "#c-preview li[data-dst=gap]").await;
+    eval(
+        &client,
+        "document.getElementById('c-preview-title').scrollIntoView({ block: 'center' }); return null",
+    )
+    .await;
     screenshot(&client, "compose-dark").await;
-    click(&client, "#compose-save").await;
+    save(&client).await;
     wait_list(&client, 1).await;
     click(&client, "#schedule-list button[data-action=log]").await;
     wait_displayed(&client, "#log-rows tr").await;
+    hide_toast(&client).await;
     screenshot(&client, "schedules-dark").await;
     click(&client, ".nav-item[data-view=health]").await;
     wait_displayed(&client, "#view-health").await;
@@ -350,6 +365,44 @@ async fn compose(client: &fantoccini::Client, to: &str, text: &str, secs: i64, r
     .await;
 }
 
+/// Saves the form and waits until it has closed (the list may update before it does).
+async fn save(client: &fantoccini::Client) {
+    click(client, "#compose-save").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while eval(client, "return document.getElementById('compose').hidden").await != json!(true) {
+        let error = text(client, "compose-error").await;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the form did not close: {error:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sets the form's first send to `secs` from now (UTC), as the last thing before saving.
+async fn due_in(client: &fantoccini::Client, secs: i64) {
+    let at = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(secs))
+        .expect("time")
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC);
+    let js = format!(
+        "const f = document.getElementById('compose').elements; f.zone.value = 'UTC'; \
+         f.date.value = '{}'; f.time.value = '{}'; return null",
+        at.strftime("%Y-%m-%d"),
+        at.strftime("%H:%M:%S"),
+    );
+    eval(client, &js).await;
+}
+
+/// Hides a passing note before a screenshot, so it does not cover the screen's title.
+async fn hide_toast(client: &fantoccini::Client) {
+    eval(
+        client,
+        "document.getElementById('toast').hidden = true; return null",
+    )
+    .await;
+}
+
 /// Waits until the list shows `n` schedules.
 async fn wait_list(client: &fantoccini::Client, n: usize) {
     wait_eval(
@@ -398,7 +451,8 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
     )
     .await;
     screenshot(&client, "compose").await;
-    click(&client, "#compose-save").await;
+    due_in(&client, 10).await;
+    save(&client).await;
     wait_list(&client, 1).await;
     let first = eval(
         &client,
@@ -413,8 +467,9 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
 
     // A second, daily one, to edit and then delete.
     compose(&client, "+49 151 2345 6780", "Daily reminder", 7200, "days").await;
-    click(&client, "#compose-save").await;
+    save(&client).await;
     wait_list(&client, 2).await;
+    hide_toast(&client).await;
     screenshot(&client, "schedules").await;
 
     // Edit the daily one (newest first: it is on top).
@@ -423,13 +478,25 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
         "#schedule-list > li:first-child button[data-action=edit]",
     )
     .await;
-    wait_displayed(&client, "#compose").await;
+    wait_text(
+        &client,
+        "compose-title",
+        "Edit the schedule to +4915123456780",
+    )
+    .await;
     let body = client.find(Locator::Id("c-text")).await.expect("text");
     body.clear().await.expect("clear");
     body.send_keys("Daily reminder, edited")
         .await
         .expect("type");
-    click(&client, "#compose-save").await;
+    wait_eval(
+        &client,
+        "return document.getElementById('c-text').value",
+        5,
+        json!("Daily reminder, edited"),
+    )
+    .await;
+    save(&client).await;
     wait_eval(
         &client,
         "return document.querySelector('#schedule-list > li:first-child .schedule-text').textContent",
@@ -488,6 +555,7 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
         .await;
         assert_eq!(disabled, json!(true));
     }
+    hide_toast(&client).await;
     screenshot(&client, "schedule-log").await;
     finish(client).await;
 }

@@ -33,7 +33,10 @@ export function init() {
 export async function refresh() {
   try {
     const [list, status] = await Promise.all([call('list_schedules'), call('scheduler_status')]);
-    setSchedules({ list, status });
+    // An unchanged answer keeps the rendered list (and the focus in it) as it is.
+    const was = store.get().schedules;
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    if (!same(list, was.list) || !same(status, was.status)) setSchedules({ list, status });
     const open = store.get().schedules.open;
     if (open != null) await loadLog(open);
   } catch (err) {
@@ -112,7 +115,13 @@ export function render(state, previous) {
   const shown = state.view === 'schedules';
   if (sc.status !== was.status) renderStatus(sc.status);
   if (sc.list !== was.list || sc.status !== was.status || sc.open !== was.open) {
+    // Redrawn, the focused action button is focused again in its new node.
+    const focused = document.activeElement?.closest?.('#schedule-list button[data-action]');
     $('schedule-list').replaceChildren(...sc.list.map((s) => item(s, sc, state.now)));
+    if (focused) {
+      const again = document.querySelector(`#schedule-list button[data-action="${focused.dataset.action}"][data-id="${focused.dataset.id}"]`);
+      if (again) again.focus();
+    }
     setHidden($('schedules-empty'), sc.list.length > 0 || state.composing != null);
   }
   if (state.composing !== previous.composing) {
