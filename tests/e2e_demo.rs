@@ -368,7 +368,8 @@ async fn compose(client: &fantoccini::Client, to: &str, text: &str, secs: i64, r
 /// Saves the form and waits until it has closed (the list may update before it does).
 async fn save(client: &fantoccini::Client) {
     click(client, "#compose-save").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    // Generous: on a loaded machine the window's main thread can be slow to answer.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while eval(client, "return document.getElementById('compose').hidden").await != json!(true) {
         let error = text(client, "compose-error").await;
         assert!(
