@@ -32,6 +32,8 @@ pub(crate) enum Command {
     Logout {
         reply: oneshot::Sender<Result<LogoutOutcome, CommandError>>,
     },
+    /// Send, prepare, transmit, list groups: only during a logged-in session.
+    Messaging(crate::messaging::Request),
     Shutdown,
 }
 
@@ -77,6 +79,15 @@ impl Supervisor {
         };
         match cmd {
             Command::Shutdown => self.on_shutdown(at),
+            Command::Messaging(request) => {
+                match at {
+                    Where::Session(conn) => self.on_messaging(conn, request),
+                    Where::Idle | Where::Dialing => {
+                        request.refuse(crate::messaging::SendError::NotConnected)
+                    }
+                }
+                Then::Stay
+            }
             Command::ReconnectNow => match at {
                 Where::Idle => {
                     self.user_retry();

@@ -70,6 +70,8 @@ pub(crate) enum TaskDone {
     },
     /// The server confirmed (or not) the end of a code pairing.
     CompanionFinished(Result<(), IqError>),
+    /// A messaging request or retry answer finished (it replied on its own).
+    Messaging,
 }
 
 /// A live connection.
@@ -82,6 +84,8 @@ pub(crate) struct Conn {
     pub ka_tx: mpsc::Sender<Report>,
     ka_rx: mpsc::Receiver<Report>,
     pub online_since: Option<Instant>,
+    /// Device lists and group metadata of this connection.
+    pub messaging: std::sync::Arc<std::sync::Mutex<crate::messaging::Caches>>,
 }
 
 impl Conn {
@@ -203,6 +207,7 @@ impl Supervisor {
             ka_tx,
             ka_rx,
             online_since: None,
+            messaging: Default::default(),
         };
         let reason = self.session(&mut conn).await;
         let online_for = conn.online_since.map(|s| s.elapsed()).unwrap_or_default();
@@ -321,8 +326,19 @@ impl Supervisor {
                     Some("companion_reg_refresh") => self.on_reg_refresh(conn, &node),
                     Some("link_code_companion_reg") => self.on_primary_hello(conn, &node).await,
                     Some("encrypt") => self.on_encrypt_notification(conn, &node),
+                    Some("devices" | "w:gp2" | "privacy_token") => {
+                        self.on_messaging_notification(conn, &node)
+                    }
                     other => tracing::debug!(kind = other, "notification"),
                 }
+                None
+            }
+            "message" => {
+                self.on_message_stanza(conn, &node).await;
+                None
+            }
+            "receipt" => {
+                self.on_receipt_stanza(conn, &node);
                 None
             }
             "ib" => {
@@ -389,7 +405,7 @@ impl Supervisor {
                 tracing::warn!(error = %e, "companion_finish not acknowledged");
             }
             Ok(TaskDone::CompanionFinished(Ok(()))) => {}
-            Ok(TaskDone::Keepalive) => {}
+            Ok(TaskDone::Keepalive) | Ok(TaskDone::Messaging) => {}
             Ok(TaskDone::PostLogin(Ok(n))) | Ok(TaskDone::Prekeys(Ok(n))) => {
                 if n > 0 {
                     self.emit(EngineEvent::PrekeysUploaded { count: n });

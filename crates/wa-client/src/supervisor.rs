@@ -128,6 +128,11 @@ impl Supervisor {
         self.emit(EngineEvent::State { at_ms, state });
     }
 
+    /// The event stream's sender, for tasks that report on their own (messaging).
+    pub(crate) fn event_sender(&self) -> broadcast::Sender<EngineEvent> {
+        self.events.clone()
+    }
+
     pub(crate) fn emit(&self, event: EngineEvent) {
         // No subscriber is fine: the state watch and health still hold the truth.
         let _ = self.events.send(event);
