@@ -243,9 +243,13 @@ fn handle(
         | EngineEvent::KeepAliveRestored { .. }
         | EngineEvent::Version { .. }
         | EngineEvent::LoggedOut { .. } => publish_health = true,
+        // Messages and receipts reach subscribers as they are; the health view has no
+        // field for them.
         EngineEvent::Qr { .. }
         | EngineEvent::PairCode { .. }
-        | EngineEvent::PrekeysUploaded { .. } => {}
+        | EngineEvent::PrekeysUploaded { .. }
+        | EngineEvent::Message { .. }
+        | EngineEvent::Receipt { .. } => {}
     }
     if publish_health {
         match health_view(conn, &engine.health(), engine.store_key()) {

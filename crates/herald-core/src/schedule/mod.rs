@@ -5,6 +5,7 @@
 
 pub mod catch_up;
 pub mod clock;
+pub mod engine_sender;
 pub mod gate;
 pub mod outbox;
 pub mod planner;
