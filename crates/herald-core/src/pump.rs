@@ -261,8 +261,5 @@ fn handle(
     }
 }
 
-/// A poisoned lock holds plain data that is still consistent at every await point; keep
-/// serving it.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+/// The workspace's one way to take a mutex (see its docs for why a poisoned one is used).
+pub(crate) use wa_client::mutex::lock;

@@ -6,13 +6,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::broadcast;
 use wa_core::binary::{Jid, Server};
 use wa_core::signal::{KeyPair, LocalIdentity};
 use wa_core::stanza::group::GroupInfo;
 
 use crate::clock::Clock;
-use crate::events::EngineEvent;
 use crate::socket::SocketHandle;
 use crate::store::{Credentials, Store};
 
@@ -84,14 +82,14 @@ pub(crate) struct Caches {
 }
 
 /// One connection's messaging context, shared by the tasks that send and the loop that
-/// receives.
+/// receives. It reports nothing itself: what arrives is returned as events for the
+/// connection to publish.
 #[derive(Clone)]
 pub(crate) struct Ctx {
     pub handle: SocketHandle,
     pub store: Arc<Mutex<Store>>,
     pub me: Me,
     pub clock: Arc<dyn Clock>,
-    pub events: broadcast::Sender<EngineEvent>,
     pub caches: Arc<Mutex<Caches>>,
     pub ack_timeout: Duration,
 }
@@ -111,11 +109,6 @@ impl Ctx {
     /// Unix milliseconds now.
     pub fn now_ms(&self) -> u64 {
         self.clock.now_ms()
-    }
-
-    /// Publishes an event (nobody listening is fine).
-    pub fn emit(&self, event: EngineEvent) {
-        let _ = self.events.send(event);
     }
 
     /// A fresh usync `sid`.

@@ -1,89 +1,110 @@
 //! Where the connection hands messaging its work: requests from the handle become tasks of
-//! the connection, and what arrives (messages, receipts, notifications) is handled in the
-//! connection's loop, in arrival order.
+//! the connection (the caller spawns the future), and what arrives — messages, receipts,
+//! notifications — is handled in the connection's loop, in arrival order, with the events it
+//! yields published through the engine's one outbox.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use wa_core::binary::Node;
 
-use super::context::{Ctx, Me, ACK_TIMEOUT};
-use super::notifications::on_notification;
-use super::receipts::{answer_retry, on_receipt, Followup};
-use super::receive::on_message;
+use super::context::{Caches, Ctx as MsgCtx, Me, ACK_TIMEOUT};
+use super::notifications;
+use super::receipts::{self, answer_retry, Followup};
+use super::receive;
 use super::types::SendError;
 use super::Request;
-use crate::connection::{Conn, Phase, TaskDone};
-use crate::supervisor::Supervisor;
+use crate::ctx::Ctx;
+use crate::socket::SocketHandle;
+use crate::store::Credentials;
 
-impl Supervisor {
-    /// The messaging context of a logged-in connection.
-    fn messaging_ctx(&self, conn: &Conn) -> Option<Ctx> {
-        if !matches!(conn.phase, Phase::Online) {
-            return None;
-        }
-        Some(Ctx {
-            handle: conn.handle.clone(),
-            store: self.store.clone(),
-            me: Me::from_credentials(&conn.creds)?,
-            clock: self.deps.clock.clone(),
-            events: self.event_sender(),
-            caches: Arc::clone(&conn.messaging),
-            ack_timeout: ACK_TIMEOUT.min(self.config.iq_timeout),
-        })
+/// What messaging needs of a live connection.
+pub(crate) struct LinkParts<'a> {
+    pub handle: &'a SocketHandle,
+    pub creds: &'a Credentials,
+    /// Logged in (`<success>` seen).
+    pub online: bool,
+    pub caches: Arc<Mutex<Caches>>,
+}
+
+fn context(ctx: &Ctx, link: LinkParts<'_>) -> Result<MsgCtx, SendError> {
+    if link.creds.account.is_none() {
+        return Err(SendError::NotLinked);
     }
+    if !link.online {
+        return Err(SendError::NotConnected);
+    }
+    let me = Me::from_credentials(link.creds).ok_or(SendError::NotLinked)?;
+    Ok(MsgCtx {
+        handle: link.handle.clone(),
+        store: ctx.store().clone(),
+        me,
+        clock: ctx.shared_clock(),
+        caches: link.caches,
+        ack_timeout: ACK_TIMEOUT.min(ctx.config().iq_timeout),
+    })
+}
 
-    /// A request from the handle: run it as a task of this connection, or refuse it when
-    /// the connection is not logged in.
-    pub(crate) fn on_messaging(&self, conn: &mut Conn, request: Request) {
-        match self.messaging_ctx(conn) {
-            Some(ctx) => {
-                conn.tasks.spawn(async move {
-                    request.run(ctx).await;
-                    TaskDone::Messaging
-                });
+/// A request from the handle: the work to run as a task of the connection, or `None` when
+/// it was refused (and answered) at once.
+pub(crate) fn on_request(
+    ctx: &Ctx,
+    link: LinkParts<'_>,
+    request: Request,
+) -> Option<impl Future<Output = ()> + Send + 'static> {
+    match context(ctx, link) {
+        Ok(messaging) => Some(request.run(messaging)),
+        Err(e) => {
+            request.refuse(e);
+            None
+        }
+    }
+}
+
+/// A `<message>`: decrypted, committed, then answered with its receipt (or a retry and a
+/// nack); returns those answers. Before login there is nothing to decrypt with: only an ack.
+pub(crate) fn on_message(ctx: &Ctx, link: LinkParts<'_>, node: &Node) -> Vec<Node> {
+    match context(ctx, link) {
+        Ok(messaging) => {
+            let (answers, event) = receive::on_message(&messaging, node);
+            if let Some(event) = event {
+                ctx.out().emit(event);
             }
-            None if conn.creds.account.is_none() => request.refuse(SendError::NotLinked),
-            None => request.refuse(SendError::NotConnected),
+            answers
         }
+        Err(_) => wa_core::stanza::ack::ack_for(node).into_iter().collect(),
     }
+}
 
-    /// A `<message>`: decrypted, committed, then answered with its receipt (or a retry and a
-    /// nack). Before login there is nothing to decrypt with; it is only acked.
-    pub(crate) async fn on_message_stanza(&self, conn: &mut Conn, node: &Node) {
-        let answers = match self.messaging_ctx(conn) {
-            Some(ctx) => on_message(&ctx, node),
-            None => wa_core::stanza::ack::ack_for(node).into_iter().collect(),
-        };
-        for answer in answers {
-            if conn.handle.send(answer).await.is_err() {
-                return;
-            }
-        }
+/// A `<receipt>` for one of our messages, published; a retry receipt is answered by the
+/// returned task.
+pub(crate) fn on_receipt(
+    ctx: &Ctx,
+    link: LinkParts<'_>,
+    node: &Node,
+) -> Option<impl Future<Output = ()> + Send + 'static> {
+    let messaging = context(ctx, link).ok()?;
+    let (event, followup) = receipts::on_receipt(&messaging, node);
+    if let Some(event) = event {
+        ctx.out().emit(event);
     }
-
-    /// A `<receipt>` for one of our messages; a retry is answered by a task.
-    pub(crate) fn on_receipt_stanza(&self, conn: &mut Conn, node: &Node) {
-        let Some(ctx) = self.messaging_ctx(conn) else {
-            return;
-        };
-        if let Followup::Retry(receipt) = on_receipt(&ctx, node) {
-            conn.tasks.spawn(async move {
-                match answer_retry(&ctx, &receipt).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(why)) => tracing::debug!(?why, id = %receipt.id, "retry not answered"),
-                    Err(e) => {
-                        tracing::warn!(error = %e, id = %receipt.id, "retry could not be answered")
-                    }
+    match followup {
+        Followup::None => None,
+        Followup::Retry(receipt) => Some(async move {
+            match answer_retry(&messaging, &receipt).await {
+                Ok(Ok(())) => {}
+                Ok(Err(why)) => tracing::debug!(?why, id = %receipt.id, "retry not answered"),
+                Err(e) => {
+                    tracing::warn!(error = %e, id = %receipt.id, "retry could not be answered")
                 }
-                TaskDone::Messaging
-            });
-        }
+            }
+        }),
     }
+}
 
-    /// A notification messaging acts on (devices, w:gp2, privacy_token).
-    pub(crate) fn on_messaging_notification(&self, conn: &mut Conn, node: &Node) {
-        if let Some(ctx) = self.messaging_ctx(conn) {
-            on_notification(&ctx, node);
-        }
+/// A notification messaging acts on (devices, w:gp2, privacy_token).
+pub(crate) fn on_notification(ctx: &Ctx, link: LinkParts<'_>, node: &Node) {
+    if let Ok(messaging) = context(ctx, link) {
+        notifications::on_notification(&messaging, node);
     }
 }

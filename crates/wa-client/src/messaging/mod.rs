@@ -22,6 +22,7 @@ use wa_core::stanza::group::ParticipatingGroupsQuery;
 
 pub(crate) use context::Caches;
 pub use context::ACK_TIMEOUT;
+pub(crate) use hooks::{on_message, on_notification, on_receipt, on_request, LinkParts};
 pub use receive::MAX_RETRY_RECEIPTS;
 pub use types::{
     rejection, Outcome, OutgoingMessage, Prepared, Recipient, RecipientError, SendError,

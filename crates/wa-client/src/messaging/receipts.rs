@@ -28,13 +28,17 @@ pub(crate) enum Followup {
     Retry(Box<IncomingReceipt>),
 }
 
-/// Records and publishes a receipt. Its ack was sent by the socket already.
-pub(crate) fn on_receipt(ctx: &Ctx, node: &wa_core::binary::Node) -> Followup {
+/// Records a receipt and says what to publish and what is left to do. Its ack was sent by
+/// the socket already.
+pub(crate) fn on_receipt(
+    ctx: &Ctx,
+    node: &wa_core::binary::Node,
+) -> (Option<EngineEvent>, Followup) {
     let receipt = match IncomingReceipt::parse(node) {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "unreadable receipt; ignored");
-            return Followup::None;
+            return (None, Followup::None);
         }
     };
     let kind = match &receipt.kind {
@@ -44,7 +48,7 @@ pub(crate) fn on_receipt(ctx: &Ctx, node: &wa_core::binary::Node) -> Followup {
         WireKind::Retry => ReceiptKind::Retry,
         WireKind::Other(other) => {
             tracing::debug!(kind = other, "receipt not about delivery; acked only");
-            return Followup::None;
+            return (None, Followup::None);
         }
     };
     let device = receipt.device().clone();
@@ -61,7 +65,7 @@ pub(crate) fn on_receipt(ctx: &Ctx, node: &wa_core::binary::Node) -> Followup {
             tracing::warn!(error = %e, "could not record a receipt");
         }
     }
-    ctx.emit(EngineEvent::Receipt {
+    let event = EngineEvent::Receipt {
         ids: receipt.ids.clone(),
         kind,
         device: device.to_string(),
@@ -69,12 +73,13 @@ pub(crate) fn on_receipt(ctx: &Ctx, node: &wa_core::binary::Node) -> Followup {
             .t
             .map(|s| UnixMillis(s.saturating_mul(1000)))
             .unwrap_or_else(|| ctx.clock.now()),
-    });
-    if kind == ReceiptKind::Retry {
+    };
+    let followup = if kind == ReceiptKind::Retry {
         Followup::Retry(Box::new(receipt))
     } else {
         Followup::None
-    }
+    };
+    (Some(event), followup)
 }
 
 /// Why a retry receipt was not answered.

@@ -60,21 +60,23 @@ fn nack(message: &IncomingMessage, code: u16) -> Node {
     ack.with_attr("error", code.to_string())
 }
 
-/// Handles one received `<message>`: the stanzas to send back (receipt or retry + nack).
-/// The decrypted state is committed before this returns.
-pub(crate) fn on_message(ctx: &Ctx, node: &Node) -> Vec<Node> {
+/// Handles one received `<message>`: the stanzas to send back (receipt or retry + nack) and
+/// the event to publish. The decrypted state is committed before this returns.
+pub(crate) fn on_message(ctx: &Ctx, node: &Node) -> (Vec<Node>, Option<EngineEvent>) {
     let message = match IncomingMessage::parse(node) {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!(error = %e, "unreadable message; nacked 487");
-            return wa_core::stanza::ack::ack_for(node)
-                .map(|a| vec![a.with_attr("error", "487")])
-                .unwrap_or_default();
+            let nack = wa_core::stanza::ack::ack_for(node).map(|a| a.with_attr("error", "487"));
+            return (nack.into_iter().collect(), None);
         }
     };
     if message.encs.is_empty() {
         // An `<unavailable>` placeholder or similar: nothing to decrypt, only an ack.
-        return wa_core::stanza::ack::ack_for(node).into_iter().collect();
+        return (
+            wa_core::stanza::ack::ack_for(node).into_iter().collect(),
+            None,
+        );
     }
     let own = ctx.me.is_own(message.sender());
     let now = ctx.now_ms();
@@ -91,11 +93,12 @@ pub(crate) fn on_message(ctx: &Ctx, node: &Node) -> Vec<Node> {
                 DeliveryKind::Delivered
             };
             ctx.caches().retries_sent.remove(&message.id);
+            let mut event = None;
             if opened.duplicate {
                 tracing::debug!(id = %message.id, "a copy of a message already received; not shown again");
             } else if let Some(text) = opened.text {
                 let chat = opened.sent_to.unwrap_or_else(|| message.chat().to_string());
-                ctx.emit(EngineEvent::Message {
+                event = Some(EngineEvent::Message {
                     id: message.id.clone(),
                     chat,
                     sender: message.sender().to_non_ad().to_string(),
@@ -106,19 +109,19 @@ pub(crate) fn on_message(ctx: &Ctx, node: &Node) -> Vec<Node> {
                         .unwrap_or_else(|| ctx.clock.now()),
                 });
             }
-            vec![delivery_receipt(&message, kind)]
+            (vec![delivery_receipt(&message, kind)], event)
         }
         Err(OpenError::Unsupported(kind)) => {
             tracing::info!(id = %message.id, kind, "message of a kind Herald does not read; nacked 488");
-            vec![nack(&message, 488)]
+            (vec![nack(&message, 488)], None)
         }
         Err(OpenError::Plaintext(e)) => {
             tracing::warn!(id = %message.id, error = %e, "decrypted to something that is not a message; nacked 491");
-            vec![nack(&message, 491)]
+            (vec![nack(&message, 491)], None)
         }
         Err(OpenError::Store(e)) => {
             tracing::warn!(id = %message.id, sender = %message.sender(), error = %e, "message did not decrypt");
-            retry(ctx, &message)
+            (retry(ctx, &message), None)
         }
     }
 }

@@ -324,7 +324,7 @@ mod tests {
     }
 
     #[test]
-    fn a_sent_message_reads_back_and_a_resend_replaces_only_its_stanza() {
+    fn a_sent_message_reads_back_and_storing_it_again_changes_only_its_stanza() {
         let (_dir, mut store) = store();
         store
             .signal_transaction(1, |tx| tx.put_sent(&sent("A"), &[]))
