@@ -43,17 +43,8 @@ const cliJson = (args, value) => JSON.parse(cliOne(args, value))
 const hex = (b) => Buffer.from(b).toString('hex')
 const unhex = (s) => Buffer.from(s, 'hex')
 
-/** protobufjs object → the JSON form of `debug proto` (bytes as hex, longs as numbers). */
-function toCliJson(type, message) {
-  const plain = proto[type].toObject(message, { longs: Number, enums: Number })
-  const walk = (v) => {
-    if (v instanceof Uint8Array) return hex(v)
-    if (Array.isArray(v)) return v.map(walk)
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
-    return v
-  }
-  return walk(plain)
-}
+/** protobufjs object → the JSON form of `debug proto` (bytes as base64, longs and enums as numbers). */
+const toCliJson = (type, message) => proto[type].toObject(message, { longs: Number, enums: Number, bytes: String })
 
 const IDENTITY_PRIV = '41'.repeat(32)
 const SPK_PRIV = '42'.repeat(32)

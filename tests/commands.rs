@@ -228,8 +228,9 @@ fn bad_schedules_are_refused_with_their_field_and_nothing_is_saved() {
 #[test]
 fn a_schedule_is_made_shown_edited_paused_and_deleted() {
     let (_app, w, _stop) = app_and_window("cmd-schedules", false);
+    // The app sends through the engine (offline here: nothing listens on its port).
     let status = invoke(&w, "scheduler_status", json!({})).unwrap();
-    assert_eq!(status["state"], "noSender", "{status}");
+    assert_eq!(status["state"], "running", "{status}");
     assert_eq!(status["checksNumbers"], false);
 
     let mut draft = schedule_draft("0151 23456789", 7200);
@@ -255,8 +256,12 @@ fn a_schedule_is_made_shown_edited_paused_and_deleted() {
     assert!(made["next"]["atMs"].as_i64().is_some(), "{made}");
     assert_eq!(made["draft"]["repeat"], "weeks");
 
-    let err = invoke(&w, "send_schedule_now", json!({ "id": id })).unwrap_err();
-    assert_eq!(err["code"], "no_sender", "{err}");
+    // Queued now; held while offline.
+    let now = invoke(&w, "send_schedule_now", json!({ "id": id })).unwrap();
+    assert_eq!(
+        (now["state"].as_str(), now["seq"].as_u64()),
+        (Some("pending"), Some(0))
+    );
 
     let mut edit = made["draft"].clone();
     edit["text"] = json!("Good morning");
@@ -297,6 +302,9 @@ fn a_schedule_is_made_shown_edited_paused_and_deleted() {
         .unwrap()
         .contains(&json!({ "region": "DE", "callingCode": 49 })));
     let health = invoke(&w, "health", json!({})).unwrap();
-    assert_eq!(health["scheduledMessages"], 1, "{health}");
+    assert_eq!(
+        health["scheduledMessages"], 1,
+        "the copy's next send: {health}"
+    );
     assert_eq!(health["activeJobs"], 1);
 }

@@ -292,7 +292,7 @@ mod tests {
             ProtoAction::Encode {
                 message_type: "ADVDeviceIdentity".into(),
             },
-            &format!("{json}\n{{\"rawID\":1}}\n[]\n"),
+            &format!("{json}\n{{\"rawid\":1}}\n[]\n"),
         );
         let hex = out[0].as_str().unwrap().to_owned();
         assert!(
@@ -302,7 +302,7 @@ mod tests {
         assert!(out[1]["error"]
             .as_str()
             .unwrap()
-            .contains("unknown field rawID"));
+            .contains("unrecognized field name 'rawid'"));
         assert!(out[2]["error"].is_string());
         let back = run_on(
             ProtoAction::Decode {

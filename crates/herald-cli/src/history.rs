@@ -27,7 +27,7 @@ pub fn run(data_dir: &Path, limit: u32, format: Format) -> Result<(), CliError> 
                 .map_err(|e| CliError::Output(std::io::Error::other(e)))?;
             emit(&format!("{text}\n"))
         }
-        Format::Csv => emit(&csv(&rows)),
+        Format::Csv => emit(&csv(&rows).map_err(|e| CliError::Output(std::io::Error::other(e)))?),
         Format::Table if rows.is_empty() => emit("No disconnects recorded.\n"),
         Format::Table => emit(&table(&rows)),
     }

@@ -26,7 +26,7 @@ struct Report {
 
 /// `logout`.
 pub fn run(options: ServiceOptions, json: bool) -> Result<(), CliError> {
-    let status = offline::status(&options.data_dir, 0)?;
+    let status = offline::status(&options.data_dir, wa_client::UnixMillis::EPOCH)?;
     if !status.linked {
         return print(
             json,

@@ -31,7 +31,7 @@ pub fn run(phone: &str, options: ServiceOptions, format: Format) -> Result<(), C
 
 /// The engine would refuse too, but only after dialling in with the linked session.
 fn refuse_if_linked(data_dir: &Path) -> Result<(), CliError> {
-    let status = offline::status(data_dir, 0)?;
+    let status = offline::status(data_dir, wa_client::UnixMillis::EPOCH)?;
     if status.linked {
         let who = status
             .account

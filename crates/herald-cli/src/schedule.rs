@@ -209,7 +209,7 @@ fn open(dir: &Path) -> Result<Connection, CliError> {
 
 /// The linked account's number, hashed into message ids as WA Web does; empty when unknown.
 fn own_user(dir: &Path) -> String {
-    offline::status(dir, 0)
+    offline::status(dir, wa_client::UnixMillis::EPOCH)
         .ok()
         .and_then(|s| s.account)
         .map(|a| a.phone.trim_start_matches('+').to_owned())

@@ -22,8 +22,7 @@ struct Report<'a> {
 
 /// `status`.
 pub fn run(data_dir: &Path, json: bool) -> Result<(), CliError> {
-    let now = i64::try_from(now_ms()).unwrap_or(i64::MAX);
-    let status = offline::status(data_dir, now)?;
+    let status = offline::status(data_dir, wa_client::UnixMillis(now_ms()))?;
     if json {
         let report = Report {
             data_dir: data_dir.display().to_string(),
@@ -65,10 +64,7 @@ fn describe(data_dir: &Path, s: &OfflineStatus) -> String {
             ));
             if let Some(t) = s.last_transition {
                 let what = if t.online { "online" } else { "offline" };
-                out.push_str(&format!(
-                    "Connection: {what} since {}\n",
-                    time(UnixMillis(u64::try_from(t.at_ms).unwrap_or(0)))
-                ));
+                out.push_str(&format!("Connection: {what} since {}\n", time(t.at_ms)));
             }
         }
         None => out.push_str("Running: no\n"),

@@ -1,81 +1,108 @@
-//! The history as CSV (RFC 4180), for spreadsheets.
+//! The history as CSV (RFC 4180, by the `csv` crate), for spreadsheets; times as UTC RFC 3339
+//! with milliseconds, by jiff.
 
-use crate::history::DisconnectRecord;
+use jiff::fmt::temporal::DateTimePrinter;
+use jiff::Timestamp;
 use wa_client::UnixMillis;
 
-/// The header and one line per record, CRLF-terminated; times as UTC ISO-8601.
-pub fn csv(records: &[DisconnectRecord]) -> String {
-    let mut out = String::from(
-        "time_utc,cause,title,code,decision,attempt,delay_ms,online_before_ms,advice\r\n",
-    );
+use crate::history::DisconnectRecord;
+
+/// Why the CSV could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The CSV writer failed (only the output can fail: every field is text).
+    #[error("writing the history as CSV")]
+    Csv(#[from] csv::Error),
+}
+
+const HEADER: [&str; 9] = [
+    "time_utc",
+    "cause",
+    "title",
+    "code",
+    "decision",
+    "attempt",
+    "delay_ms",
+    "online_before_ms",
+    "advice",
+];
+
+/// Writes the header and one line per record to `out`, CRLF-terminated.
+pub fn write_csv(
+    out: impl std::io::Write,
+    records: &[DisconnectRecord],
+) -> Result<(), ExportError> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    w.write_record(HEADER)?;
+    let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
     for r in records {
-        let fields = [
+        w.write_record([
             iso8601(r.at_ms),
-            r.cause.clone(),
-            r.title.clone(),
-            r.code.map(|c| c.to_string()).unwrap_or_default(),
-            r.decision.clone(),
-            r.attempt.map(|a| a.to_string()).unwrap_or_default(),
-            r.delay_ms.map(|d| d.to_string()).unwrap_or_default(),
-            r.online_for_ms.map(|d| d.to_string()).unwrap_or_default(),
-            r.advice.clone(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| quote(f)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+            defuse(&r.cause),
+            defuse(&r.title),
+            number(r.code.map(u64::from)),
+            defuse(&r.decision),
+            number(r.attempt.map(u64::from)),
+            number(r.delay_ms),
+            number(r.online_for_ms),
+            defuse(&r.advice),
+        ])?;
     }
-    out
+    w.flush().map_err(csv::Error::from)?;
+    Ok(())
 }
 
-fn quote(field: &str) -> String {
-    // A leading = + - @ would run as a formula in a spreadsheet; a quote keeps it text.
-    let risky = field.starts_with(['=', '+', '-', '@']);
-    if risky || field.contains([',', '"', '\n', '\r']) {
-        let body = if risky {
-            format!("'{field}")
-        } else {
-            field.to_string()
-        };
-        format!("\"{}\"", body.replace('"', "\"\""))
+/// The CSV as text (see [`write_csv`]).
+pub fn csv(records: &[DisconnectRecord]) -> Result<String, ExportError> {
+    let mut out = Vec::new();
+    write_csv(&mut out, records)?;
+    // Every field went in as UTF-8, so the bytes are UTF-8.
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// A field a spreadsheet would run as a formula (leading `=`, `+`, `-`, `@`) gets a leading
+/// apostrophe, which keeps it text.
+fn defuse(field: &str) -> String {
+    if field.starts_with(['=', '+', '-', '@']) {
+        format!("'{field}")
     } else {
-        field.to_string()
+        field.to_owned()
     }
 }
 
-/// A time as `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian, UTC).
+/// A time as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, always three fraction digits).
 pub fn iso8601(at: UnixMillis) -> String {
-    // Past i64::MAX ms is some 292 million years away; clamp rather than wrap.
-    let ms = i64::try_from(at.as_millis()).unwrap_or(i64::MAX);
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    // Past jiff's range (the end of year 9999) is no time a clock gives; jiff's last instant
+    // stands in rather than failing a whole export.
+    let ts = i64::try_from(at.as_millis())
+        .ok()
+        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+        .unwrap_or(Timestamp::MAX);
+    DateTimePrinter::new()
+        .precision(Some(3))
+        .timestamp_to_string(&ts)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(cause: &str, advice: &str) -> DisconnectRecord {
+        DisconnectRecord {
+            id: 1,
+            at_ms: UnixMillis(0),
+            cause: cause.into(),
+            title: "Taken over".into(),
+            code: Some(440),
+            decision: "stop:replaced".into(),
+            advice: advice.into(),
+            attempt: None,
+            delay_ms: None,
+            online_for_ms: Some(1500),
+        }
+    }
 
     #[test]
     fn iso_dates() {
@@ -88,28 +115,35 @@ mod tests {
             iso8601(UnixMillis(951_782_400_000)),
             "2000-02-29T00:00:00.000Z"
         );
+        // jiff's last instant, not a wrapped-around year.
+        assert_eq!(iso8601(UnixMillis(u64::MAX)), "9999-12-30T22:00:00.999Z");
     }
 
     #[test]
     fn rows_are_quoted_and_safe() {
-        let r = DisconnectRecord {
-            id: 1,
-            at_ms: UnixMillis(0),
-            cause: "replaced".into(),
-            title: "Taken over".into(),
-            code: Some(440),
-            decision: "stop:replaced".into(),
-            advice: "Another \"client\", took over.".into(),
-            attempt: None,
-            delay_ms: None,
-            online_for_ms: Some(1500),
-        };
-        let text = csv(&[r]);
+        let text = csv(&[
+            record("replaced", "Another \"client\", took over."),
+            record("=SUM(A1)", "line\nbreak"),
+        ])
+        .unwrap();
         let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            "time_utc,cause,title,code,decision,attempt,delay_ms,online_before_ms,advice"
+        );
         assert_eq!(
             lines[1],
             "1970-01-01T00:00:00.000Z,replaced,Taken over,440,stop:replaced,,,1500,\"Another \"\"client\"\", took over.\""
         );
-        assert_eq!(quote("=SUM(A1)"), "\"'=SUM(A1)\"");
+        assert_eq!(
+            lines[2],
+            "1970-01-01T00:00:00.000Z,'=SUM(A1),Taken over,440,stop:replaced,,,1500,\"line\nbreak\""
+        );
+        assert_eq!(lines[3], "", "every line ends in CRLF");
+        let mut back = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<csv::StringRecord> = back.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(&rows[0][8], "Another \"client\", took over.");
+        assert_eq!(&rows[1][1], "'=SUM(A1)");
     }
 }

@@ -108,7 +108,7 @@ pub fn count(conn: &Connection) -> Result<u64, DbError> {
 }
 
 /// The times of the disconnects since `from_ms`, oldest first (the timeline's marks).
-pub fn times_since(conn: &Connection, from_ms: i64) -> Result<Vec<i64>, DbError> {
+pub fn times_since(conn: &Connection, from_ms: UnixMillis) -> Result<Vec<UnixMillis>, DbError> {
     let mut stmt =
         conn.prepare_cached("SELECT at_ms FROM disconnects WHERE at_ms >= ?1 ORDER BY at_ms")?;
     let rows = stmt.query_map(params![from_ms], |r| r.get(0))?;
@@ -136,7 +136,10 @@ pub fn log_state(conn: &Connection, at_ms: UnixMillis, online: bool) -> Result<(
 
 /// The transitions that matter for `[from_ms, …)`: the last one before `from_ms` (the state
 /// the window starts in) and every one after.
-pub fn transitions_since(conn: &Connection, from_ms: i64) -> Result<Vec<(i64, bool)>, DbError> {
+pub fn transitions_since(
+    conn: &Connection,
+    from_ms: UnixMillis,
+) -> Result<Vec<(UnixMillis, bool)>, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT at_ms, online FROM (
              SELECT at_ms, online, id FROM
@@ -200,12 +203,13 @@ mod tests {
         log_state(&conn, UnixMillis(300), false).unwrap();
         log_state(&conn, UnixMillis(400), true).unwrap();
         assert_eq!(
-            transitions_since(&conn, 0).unwrap(),
-            vec![(100, false), (200, true), (300, false), (400, true)]
+            transitions_since(&conn, UnixMillis::EPOCH).unwrap(),
+            [(100, false), (200, true), (300, false), (400, true)]
+                .map(|(at, on)| (UnixMillis(at), on))
         );
         assert_eq!(
-            transitions_since(&conn, 350).unwrap(),
-            vec![(300, false), (400, true)],
+            transitions_since(&conn, UnixMillis(350)).unwrap(),
+            [(UnixMillis(300), false), (UnixMillis(400), true)],
             "the window starts with the state in force at its start"
         );
     }

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 use wa_client::lock::SessionLock;
 use wa_client::store::{self, StoreError};
-use wa_client::LockHolder;
+use wa_client::{LockHolder, UnixMillis};
 
 use crate::db::{self, DbError};
 use crate::health::Account;
@@ -32,7 +32,7 @@ pub enum OfflineError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Transition {
-    pub at_ms: i64,
+    pub at_ms: UnixMillis,
     pub online: bool,
 }
 
@@ -86,8 +86,11 @@ pub fn history(data_dir: &Path, limit: u32) -> Result<Vec<DisconnectRecord>, DbE
     }
 }
 
-/// The status of the folder at `now_ms`.
-pub fn status(data_dir: &Path, now_ms: i64) -> Result<OfflineStatus, OfflineError> {
+/// The window of `disconnects_last_24h`.
+const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+/// The status of the folder at `now`.
+pub fn status(data_dir: &Path, now: UnixMillis) -> Result<OfflineStatus, OfflineError> {
     let session_dir = data_dir.join(SESSION_DIR);
     let keys = crate::store_keys::store_keys(Some(crate::store_keys::KEYCHAIN_SERVICE));
     let session = store::peek_with(&session_dir, &keys)?.unwrap_or_default();
@@ -108,8 +111,9 @@ pub fn status(data_dir: &Path, now_ms: i64) -> Result<OfflineStatus, OfflineErro
         status.last_disconnect = history::page(&conn, None, 1)?.into_iter().next();
         status.disconnects = history::count(&conn)?;
         status.disconnects_last_24h =
-            history::times_since(&conn, now_ms - 86_400_000)?.len() as u64;
-        status.last_transition = history::transitions_since(&conn, i64::MAX)?
+            history::times_since(&conn, now.saturating_sub(DAY))?.len() as u64;
+        // From the end of time: only the state in force then, the last transition.
+        status.last_transition = history::transitions_since(&conn, UnixMillis(u64::MAX))?
             .last()
             .map(|&(at_ms, online)| Transition { at_ms, online });
     }
@@ -134,7 +138,7 @@ mod tests {
     #[test]
     fn an_empty_folder_reads_as_not_linked_and_stays_empty() {
         let dir = tempdir();
-        let s = status(&dir, 0).unwrap();
+        let s = status(&dir, UnixMillis::EPOCH).unwrap();
         assert!(!s.linked);
         assert_eq!(s.running, None);
         assert_eq!(s.disconnects, 0);
@@ -166,14 +170,14 @@ mod tests {
         history::append(&conn, &row).unwrap();
         history::log_state(&conn, wa_client::UnixMillis(900), true).unwrap();
         history::log_state(&conn, wa_client::UnixMillis(1_000), false).unwrap();
-        let s = status(&dir, 2_000).unwrap();
+        let s = status(&dir, wa_client::UnixMillis(2_000)).unwrap();
         assert_eq!(s.disconnects, 1);
         assert_eq!(s.disconnects_last_24h, 1);
         assert_eq!(s.last_disconnect.unwrap().cause, "server_restarting");
         assert_eq!(
             s.last_transition,
             Some(Transition {
-                at_ms: 1_000,
+                at_ms: wa_client::UnixMillis(1_000),
                 online: false
             })
         );

@@ -264,9 +264,40 @@ fn handle(
         | EngineEvent::KeepAliveRestored { .. }
         | EngineEvent::Version { .. }
         | EngineEvent::LoggedOut { .. } => publish_health = true,
+        // Messages and receipts reach subscribers as they are; the health view has no
+        // field for them.
         EngineEvent::Qr { .. }
         | EngineEvent::PairCode { .. }
         | EngineEvent::PrekeysUploaded { .. } => {}
+        // For "skip if they have written to me since": when each chat last wrote.
+        EngineEvent::Message { chat, t, .. } => {
+            if let Some(at) = timestamp(*t) {
+                crate::scheduler::on_message(conn, chat, at);
+            }
+        }
+        // Scheduled sends move on to delivered and read (and an in-doubt one is settled).
+        EngineEvent::Receipt { ids, kind, t, .. } => {
+            let read = match kind {
+                wa_client::ReceiptKind::Delivered => Some(false),
+                wa_client::ReceiptKind::Read | wa_client::ReceiptKind::Played => Some(true),
+                wa_client::ReceiptKind::Retry => None,
+            };
+            if let (Some(read), Some(at)) = (read, timestamp(*t)) {
+                match crate::scheduler::on_receipt(conn, ids, read, at) {
+                    Ok(changed) => {
+                        for schedule_id in changed {
+                            let _ = events.send(ServiceEvent::Schedules(
+                                crate::scheduler::ScheduleChange {
+                                    schedule_id: Some(schedule_id),
+                                    runner: None,
+                                },
+                            ));
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "receipt not recorded on its send"),
+                }
+            }
+        }
     }
     if publish_health {
         let scheduler = lock(shared).scheduler;
@@ -280,8 +311,11 @@ fn handle(
     }
 }
 
-/// A poisoned lock holds plain data that is still consistent at every await point; keep
-/// serving it.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+/// The workspace's one way to take a mutex (see its docs for why a poisoned one is used).
+pub(crate) use wa_client::mutex::lock;
+
+fn timestamp(t: wa_client::UnixMillis) -> Option<jiff::Timestamp> {
+    i64::try_from(t.as_millis())
+        .ok()
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
 }

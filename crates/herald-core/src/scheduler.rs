@@ -22,10 +22,11 @@ use crate::alerts;
 use crate::db;
 use crate::pump::{lock, ServiceEvent, Shared};
 use crate::schedule::clock::{Clock, SystemClock};
+use crate::schedule::engine_sender::EngineSender;
 use crate::schedule::inbound;
 use crate::schedule::outbox::{self, RandomIds};
 use crate::schedule::runner::{Link, Runner, RunnerConfig, RunnerEvent, RunnerHandle};
-use crate::schedule::sender::DynSender;
+use crate::schedule::sender::{DynSender, Outcome, Outgoing, Rejection, Sender};
 use crate::schedule::store::StoreError;
 use crate::schedule::view::SchedulerState;
 
@@ -42,6 +43,25 @@ impl CurrentEngine {
 
 /// Builds the scheduler's sender once the service has its engine.
 pub type MakeSender = Box<dyn FnOnce(CurrentEngine) -> Arc<dyn DynSender> + Send>;
+
+/// The engine's own send path (`schedule::engine_sender`), over whichever engine runs now.
+pub fn engine_sender() -> MakeSender {
+    Box::new(|current| Arc::new(OnCurrent(current)) as Arc<dyn DynSender>)
+}
+
+struct OnCurrent(CurrentEngine);
+
+impl Sender for OnCurrent {
+    async fn prepare(&self, message: Outgoing<'_>) -> Result<Vec<u8>, Rejection> {
+        EngineSender::new(self.0.get()).prepare(message).await
+    }
+
+    async fn transmit(&self, message_id: &str, stanza: &[u8]) -> Outcome {
+        EngineSender::new(self.0.get())
+            .transmit(message_id, stanza)
+            .await
+    }
+}
 
 /// How the service runs its scheduler.
 pub struct SchedulerSetup {
@@ -346,5 +366,50 @@ mod tests {
         for (state, want) in cases {
             assert_eq!(link_of(&state), want, "{state:?}");
         }
+    }
+
+    #[test]
+    fn receipts_move_scheduled_sends_on_and_messages_are_timed() {
+        use crate::schedule::outbox::{self, RandomIds, SendState};
+        use crate::schedule::recipient::Recipient;
+        use crate::schedule::store::{self, NewSchedule};
+        use crate::schedule::timing::{CatchUp, End, Repeat, Timing};
+        let conn = crate::db::open_in_memory().unwrap();
+        let now: Timestamp = "2026-05-01T08:00:00Z".parse().unwrap();
+        let new = NewSchedule {
+            recipient: Recipient::parse("+4915123456789").unwrap(),
+            text: "hi".into(),
+            timing: Timing::new(
+                "UTC",
+                "2026-05-01T09:00:00".parse().unwrap(),
+                Repeat::Once,
+                End::Never,
+            )
+            .unwrap(),
+            catch_up: CatchUp::Default,
+        };
+        let (id, _) = store::add(&conn, &new, &mut RandomIds::default(), now).unwrap();
+        let send = outbox::history(&conn, Some(id), 1).unwrap()[0].clone();
+        outbox::clear(&conn, send.id, now).unwrap();
+        outbox::claim(&conn, send.id, now).unwrap();
+        outbox::mark_sent(&conn, send.id, now).unwrap();
+        let ids = vec![send.message_id.clone(), "3EB0NOTOURS".to_owned()];
+        assert_eq!(on_receipt(&conn, &ids, false, now).unwrap(), [id]);
+        assert_eq!(
+            outbox::get(&conn, send.id).unwrap().unwrap().state,
+            SendState::Delivered
+        );
+        assert_eq!(on_receipt(&conn, &ids, true, now).unwrap(), [id]);
+        // A late "delivered" after "read" changes nothing.
+        assert!(on_receipt(&conn, &ids, false, now).unwrap().is_empty());
+        assert_eq!(
+            outbox::get(&conn, send.id).unwrap().unwrap().state,
+            SendState::Read
+        );
+        on_message(&conn, "4915123456789@s.whatsapp.net", now);
+        assert_eq!(
+            inbound::last(&conn, "4915123456789@s.whatsapp.net").unwrap(),
+            Some(now.as_millisecond())
+        );
     }
 }

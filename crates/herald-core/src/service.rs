@@ -101,10 +101,16 @@ const EVENT_CAPACITY: usize = 512;
 const PUMP_DRAIN: Duration = Duration::from_secs(1);
 
 impl Service {
-    /// Opens the database and starts the engine, with no message sender: schedules are kept
-    /// and shown, and nothing is sent (see [`Service::start_with`]).
+    /// Opens the database and starts the engine and the scheduler, which sends through the
+    /// engine (see [`Service::start_with`] for another sender, or none).
     pub fn start(options: ServiceOptions) -> Result<Service, ServiceError> {
-        Service::start_with(options, SchedulerSetup::default())
+        Service::start_with(
+            options,
+            SchedulerSetup {
+                sender: Some(crate::scheduler::engine_sender()),
+                ..SchedulerSetup::default()
+            },
+        )
     }
 
     /// Opens the database, starts the engine and the scheduler (its runner only when
@@ -204,16 +210,14 @@ impl Service {
         now: wa_client::UnixMillis,
         window: Duration,
     ) -> Result<TimelineView, ServiceError> {
-        // The timeline's arithmetic is signed; converted here, once, from the engine's type.
-        let now_ms = i64::try_from(now.as_millis()).unwrap_or(i64::MAX);
-        let from = now_ms.saturating_sub(i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
+        let from = now.saturating_sub(window);
         let conn = lock(&self.inner.db);
         let transitions = history::transitions_since(&conn, from)?;
-        let spans = timeline::spans(&transitions, from, now_ms);
+        let spans = timeline::spans(&transitions, from, now);
         let disconnects = history::times_since(&conn, from)?;
         Ok(TimelineView {
             from_ms: from,
-            to_ms: now_ms,
+            to_ms: now,
             uptime: timeline::uptime(&spans),
             spans,
             disconnects,
@@ -250,10 +254,13 @@ impl Service {
     ) -> Result<(PathBuf, usize), ServiceError> {
         let rows = history::page(&lock(&self.inner.db), None, u32::MAX)?;
         let path = dir.join(format!("herald-history-{stamp}.csv"));
-        std::fs::write(&path, crate::export::csv(&rows)).map_err(|source| ServiceError::Write {
+        let write = |source| ServiceError::Write {
             path: path.clone(),
             source,
-        })?;
+        };
+        let file = std::fs::File::create(&path).map_err(write)?;
+        crate::export::write_csv(std::io::BufWriter::new(file), &rows)
+            .map_err(|e| write(std::io::Error::other(e)))?;
         Ok((path, rows.len()))
     }
 
@@ -339,11 +346,11 @@ impl Service {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TimelineView {
-    pub from_ms: i64,
-    pub to_ms: i64,
+    pub from_ms: wa_client::UnixMillis,
+    pub to_ms: wa_client::UnixMillis,
     pub spans: Vec<timeline::Span>,
     pub uptime: Option<f64>,
-    pub disconnects: Vec<i64>,
+    pub disconnects: Vec<wa_client::UnixMillis>,
 }
 
 fn db_path(options: &ServiceOptions) -> PathBuf {

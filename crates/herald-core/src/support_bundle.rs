@@ -107,11 +107,10 @@ pub fn write(request: &BundleRequest, out: &Path) -> Result<BundleSummary, Bundl
             .into_iter()
             .filter(|d| d.at_ms >= since)
             .collect();
-        let transitions: Vec<_> =
-            history::transitions_since(conn, i64::try_from(since.as_millis()).unwrap_or(i64::MAX))?
-                .into_iter()
-                .map(|(at_ms, online)| offline::Transition { at_ms, online })
-                .collect();
+        let transitions: Vec<_> = history::transitions_since(conn, since)?
+            .into_iter()
+            .map(|(at_ms, online)| offline::Transition { at_ms, online })
+            .collect();
         zip.json(
             "history.json",
             &serde_json::json!({ "disconnects": disconnects, "transitions": transitions }),

@@ -1,13 +1,14 @@
 //! The online/offline timeline over a window, from the state transitions: pure.
 
 use serde::Serialize;
+use wa_client::UnixMillis;
 
 /// One stretch of the timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Span {
-    pub start_ms: i64,
-    pub end_ms: i64,
+    pub start_ms: UnixMillis,
+    pub end_ms: UnixMillis,
     /// Online, offline, or unknown (before anything was recorded: Herald was not running or
     /// not yet installed).
     pub state: SpanState,
@@ -24,12 +25,16 @@ pub enum SpanState {
 /// The timeline of `[from_ms, to_ms)` given transitions `(at_ms, online)` sorted by time,
 /// which may start before the window. Adjacent spans never share a state; the spans cover the
 /// window exactly.
-pub fn spans(transitions: &[(i64, bool)], from_ms: i64, to_ms: i64) -> Vec<Span> {
+pub fn spans(
+    transitions: &[(UnixMillis, bool)],
+    from_ms: UnixMillis,
+    to_ms: UnixMillis,
+) -> Vec<Span> {
     let mut out: Vec<Span> = Vec::new();
     if to_ms <= from_ms {
         return out;
     }
-    let mut push = |start: i64, end: i64, state: SpanState| {
+    let mut push = |start: UnixMillis, end: UnixMillis, state: SpanState| {
         if end <= start {
             return;
         }
@@ -60,9 +65,9 @@ pub fn spans(transitions: &[(i64, bool)], from_ms: i64, to_ms: i64) -> Vec<Span>
 
 /// The share of the window that was online, from 0 to 1, over the known part of it.
 pub fn uptime(spans: &[Span]) -> Option<f64> {
-    let (mut online, mut known) = (0i64, 0i64);
+    let (mut online, mut known) = (0u64, 0u64);
     for s in spans {
-        let len = s.end_ms - s.start_ms;
+        let len = s.end_ms.as_millis().saturating_sub(s.start_ms.as_millis());
         match s.state {
             SpanState::Online => {
                 online += len;
@@ -80,10 +85,15 @@ mod tests {
     use super::*;
     use SpanState::*;
 
-    fn s(start_ms: i64, end_ms: i64, state: SpanState) -> Span {
+    /// Times in the tests are offsets from 1000 ms, so some can fall before the window.
+    fn t(offset: i64) -> UnixMillis {
+        UnixMillis(u64::try_from(1000 + offset).unwrap())
+    }
+
+    fn s(start: i64, end: i64, state: SpanState) -> Span {
         Span {
-            start_ms,
-            end_ms,
+            start_ms: t(start),
+            end_ms: t(end),
             state,
         }
     }
@@ -120,8 +130,10 @@ mod tests {
             (vec![(5, true)], 50, 50, vec![]),
         ];
         for (transitions, from, to, want) in cases {
+            let at: Vec<(UnixMillis, bool)> =
+                transitions.iter().map(|&(at, on)| (t(at), on)).collect();
             assert_eq!(
-                spans(&transitions, from, to),
+                spans(&at, t(from), t(to)),
                 want,
                 "{transitions:?} {from}..{to}"
             );
@@ -130,8 +142,8 @@ mod tests {
 
     #[test]
     fn uptime_ignores_the_unknown() {
-        let sp = spans(&[(50, true), (80, false)], 0, 100);
+        let sp = spans(&[(t(50), true), (t(80), false)], t(0), t(100));
         assert_eq!(uptime(&sp), Some(30.0 / 50.0));
-        assert_eq!(uptime(&spans(&[], 0, 100)), None);
+        assert_eq!(uptime(&spans(&[], t(0), t(100))), None);
     }
 }

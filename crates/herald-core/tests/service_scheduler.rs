@@ -108,7 +108,9 @@ async fn without_a_sender_schedules_are_kept_and_nothing_pretends_to_send() {
         url: "ws://127.0.0.1:9/ws/chat".into(),
         trusted_root: [7; 32],
     };
-    let service = Service::start(options(dir.path(), server)).unwrap();
+    // No sender given: nothing can send.
+    let service =
+        Service::start_with(options(dir.path(), server), SchedulerSetup::default()).unwrap();
     let mut events = service.subscribe();
     assert_eq!(service.scheduler_status().state, SchedulerState::NoSender);
 

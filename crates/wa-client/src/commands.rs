@@ -8,14 +8,16 @@
 
 use std::time::Duration;
 
-use tokio::sync::oneshot;
-use wa_core::disconnect::{Cause, ClassifyContext, CloseReason};
+use wa_core::disconnect::{Cause, CloseReason};
 use wa_core::pair::code::PhoneNumber;
 
-use crate::connection::{Conn, Phase, TaskDone};
+use crate::conn::{Conn, Phase, TaskDone};
+use crate::ctx::Ctx;
+use crate::episode::Episode;
 use crate::events::{ConnectionState, EngineEvent};
+use crate::linking;
+use crate::pending::{CodeReply, LogoutReply, Pending, PendingPhone};
 use crate::stanzas::RemoveCompanionDevice;
-use crate::supervisor::Supervisor;
 use crate::{CommandError, LogoutOutcome};
 
 /// The longest a logout waits for the server to confirm the unlink.
@@ -27,24 +29,14 @@ pub(crate) enum Command {
     NewQr,
     PairWithPhone {
         phone: PhoneNumber,
-        reply: oneshot::Sender<Result<String, CommandError>>,
+        reply: CodeReply,
     },
     Logout {
-        reply: oneshot::Sender<Result<LogoutOutcome, CommandError>>,
+        reply: LogoutReply,
     },
+    /// Send, prepare, transmit, list groups: only during a logged-in session.
+    Messaging(crate::messaging::Request),
     Shutdown,
-}
-
-/// A phone number waiting for the server to offer pairing.
-pub(crate) struct PendingPhone {
-    pub phone: PhoneNumber,
-    pub reply: oneshot::Sender<Result<String, CommandError>>,
-}
-
-/// A logout waiting for its session to be archived.
-pub(crate) struct PendingLogout {
-    pub unlinked_on_server: bool,
-    pub reply: oneshot::Sender<Result<LogoutOutcome, CommandError>>,
 }
 
 /// Where the supervisor is when a command arrives.
@@ -69,164 +61,168 @@ pub(crate) enum Then {
     Exit,
 }
 
-impl Supervisor {
-    /// The one decision about a command, per state. `None` is the handle dropped.
-    pub(crate) fn on_command(&mut self, cmd: Option<Command>, at: Where<'_>) -> Then {
-        let Some(cmd) = cmd else {
-            return self.on_shutdown(at);
-        };
-        match cmd {
-            Command::Shutdown => self.on_shutdown(at),
-            Command::ReconnectNow => match at {
-                Where::Idle => {
-                    self.user_retry();
-                    Then::Dial
+/// What a command may change: the episode (a user's retry starts a new one) and the requests
+/// waiting for the connection.
+pub(crate) struct Desk<'a> {
+    pub ctx: &'a Ctx,
+    pub episode: &'a mut Episode,
+    pub pending: &'a mut Pending,
+}
+
+/// The one decision about a command, per state. `None` is the handle dropped.
+pub(crate) fn on_command(desk: Desk<'_>, cmd: Option<Command>, at: Where<'_>) -> Then {
+    let Desk {
+        ctx,
+        episode,
+        pending,
+    } = desk;
+    let Some(cmd) = cmd else {
+        return on_shutdown(ctx, at);
+    };
+    match cmd {
+        Command::Shutdown => on_shutdown(ctx, at),
+        Command::Messaging(request) => {
+            match at {
+                Where::Session(conn) => {
+                    let link = crate::messaging::LinkParts {
+                        handle: conn.handle(),
+                        creds: conn.creds(),
+                        online: conn.is_online(),
+                        caches: conn.messaging_caches(),
+                    };
+                    if let Some(task) = crate::messaging::on_request(ctx, link, request) {
+                        conn.spawn(async move {
+                            task.await;
+                            TaskDone::Messaging
+                        });
+                    }
                 }
-                Where::Dialing => Then::Stay,
-                Where::Session(_) => {
-                    self.user_retry();
-                    Then::Close(CloseReason::LocalRestart)
-                }
-            },
-            Command::NewQr => match at {
-                Where::Idle if self.has_account() => {
-                    tracing::info!("new QR requested, but the device is linked; ignored");
-                    Then::Stay
-                }
-                Where::Idle => {
-                    self.user_retry();
-                    Then::Dial
-                }
-                Where::Dialing | Where::Session(_) => Then::Stay,
-            },
-            Command::PairWithPhone { phone, reply } => {
-                let pending = PendingPhone { phone, reply };
-                match at {
-                    Where::Idle if self.has_account() => {
-                        let _ = pending.reply.send(Err(CommandError::AlreadyPaired));
-                        Then::Stay
-                    }
-                    Where::Idle => {
-                        self.set_pending_phone(pending);
-                        self.user_retry();
-                        Then::Dial
-                    }
-                    Where::Dialing => {
-                        self.set_pending_phone(pending);
-                        Then::Stay
-                    }
-                    Where::Session(conn) if conn.creds.account.is_some() => {
-                        let _ = pending.reply.send(Err(CommandError::AlreadyPaired));
-                        Then::Stay
-                    }
-                    Where::Session(conn) => {
-                        if matches!(conn.phase, Phase::Pairing(_)) {
-                            self.spawn_phone_pairing(conn, pending);
-                        } else {
-                            self.set_pending_phone(pending);
-                        }
-                        Then::Stay
-                    }
+                Where::Idle | Where::Dialing => {
+                    request.refuse(crate::messaging::SendError::NotConnected)
                 }
             }
-            Command::Logout { reply } => match at {
-                Where::Idle => {
-                    self.logout_offline(reply);
+            Then::Stay
+        }
+        Command::ReconnectNow => match at {
+            Where::Idle => {
+                episode.on_user_retry();
+                Then::Dial
+            }
+            Where::Dialing => Then::Stay,
+            Where::Session(_) => {
+                episode.on_user_retry();
+                Then::Close(CloseReason::LocalRestart)
+            }
+        },
+        Command::NewQr => match at {
+            Where::Idle if ctx.has_account() => {
+                tracing::info!("new QR requested, but the device is linked; ignored");
+                Then::Stay
+            }
+            Where::Idle => {
+                episode.on_user_retry();
+                Then::Dial
+            }
+            Where::Dialing | Where::Session(_) => Then::Stay,
+        },
+        Command::PairWithPhone { phone, reply } => {
+            let request = PendingPhone { phone, reply };
+            match at {
+                Where::Idle if ctx.has_account() => {
+                    let _ = request.reply.send(Err(CommandError::AlreadyPaired));
                     Then::Stay
+                }
+                Where::Idle => {
+                    pending.wait_for_pairing(request);
+                    episode.on_user_retry();
+                    Then::Dial
                 }
                 Where::Dialing => {
-                    self.set_pending_logout(PendingLogout {
-                        unlinked_on_server: false,
-                        reply,
-                    });
-                    Then::Close(CloseReason::LocalLogout)
+                    pending.wait_for_pairing(request);
+                    Then::Stay
                 }
-                Where::Session(conn) => match &conn.creds.account {
-                    Some(account) => {
-                        let handle = conn.handle.clone();
-                        let own = account.jid.clone();
-                        let timeout = self.config.iq_timeout.min(UNLINK_TIMEOUT);
-                        // Held here, not in the task: the server may end the stream (device
-                        // removed) before the task reports, and the caller is answered then.
-                        self.set_pending_logout(PendingLogout {
-                            unlinked_on_server: false,
-                            reply,
-                        });
-                        conn.tasks.spawn(async move {
-                            let request = RemoveCompanionDevice { own: &own };
-                            let unlinked = match handle.query_with_timeout(&request, timeout).await
-                            {
-                                Ok(()) => true,
-                                Err(e) => {
-                                    tracing::warn!(error = %e, "unlink not confirmed by the server");
-                                    false
-                                }
-                            };
-                            TaskDone::Unlinked { unlinked }
-                        });
+                Where::Session(conn) if conn.account().is_some() => {
+                    let _ = request.reply.send(Err(CommandError::AlreadyPaired));
+                    Then::Stay
+                }
+                Where::Session(conn) => {
+                    if matches!(conn.phase(), Phase::Pairing(_)) {
+                        linking::spawn_phone_pairing(ctx, conn, request);
+                    } else {
+                        pending.wait_for_pairing(request);
+                    }
+                    Then::Stay
+                }
+            }
+        }
+        Command::Logout { reply } => match at {
+            Where::Idle => {
+                logout_offline(ctx, reply);
+                Then::Stay
+            }
+            Where::Dialing => {
+                pending.wait_for_archive(reply);
+                Then::Close(CloseReason::LocalLogout)
+            }
+            Where::Session(conn) => {
+                // Held here, not in the task: the server may end the stream (device removed)
+                // before the task reports, and the caller is answered then.
+                pending.wait_for_archive(reply);
+                match conn.account().map(|a| a.jid.clone()) {
+                    Some(own) => {
+                        spawn_unlink(ctx, conn, own);
                         Then::Stay
                     }
-                    None => {
-                        self.set_pending_logout(PendingLogout {
-                            unlinked_on_server: false,
-                            reply,
-                        });
-                        Then::Close(CloseReason::LocalLogout)
-                    }
-                },
-            },
-        }
-    }
-
-    fn on_shutdown(&mut self, at: Where<'_>) -> Then {
-        match at {
-            Where::Idle => {
-                self.set_state(ConnectionState::Closed);
-                Then::Exit
+                    None => Then::Close(CloseReason::LocalLogout),
+                }
             }
-            Where::Dialing | Where::Session(_) => Then::Close(CloseReason::LocalShutdown),
+        },
+    }
+}
+
+fn on_shutdown(ctx: &Ctx, at: Where<'_>) -> Then {
+    match at {
+        Where::Idle => {
+            ctx.out().set_state(ConnectionState::Closed);
+            Then::Exit
         }
+        Where::Dialing | Where::Session(_) => Then::Close(CloseReason::LocalShutdown),
     }
+}
 
-    /// The user asked to try again: a fresh attempt count and a fresh episode.
-    fn user_retry(&mut self) {
-        self.retry.on_user_retry();
-        self.classify_ctx = ClassifyContext::default();
-    }
+/// Asks the server to remove this device; [`on_unlinked`] closes when it answers.
+fn spawn_unlink(ctx: &Ctx, conn: &mut Conn, own: wa_core::binary::Jid) {
+    let handle = conn.handle().clone();
+    let timeout = ctx.config().iq_timeout.min(UNLINK_TIMEOUT);
+    conn.spawn(async move {
+        let request = RemoveCompanionDevice { own: &own };
+        let unlinked = match handle.query_with_timeout(&request, timeout).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "unlink not confirmed by the server");
+                false
+            }
+        };
+        TaskDone::Unlinked { unlinked }
+    });
+}
 
-    /// A logout with no connection: archive here; the server learns when the phone checks.
-    fn logout_offline(&mut self, reply: oneshot::Sender<Result<LogoutOutcome, CommandError>>) {
-        let archive = self.archive(Cause::UserLogout.key());
-        self.emit(EngineEvent::LoggedOut {
-            cause: Cause::UserLogout,
-            archive: archive.clone(),
-        });
-        self.update_health(|h| h.jid = None);
-        let _ = reply.send(Ok(LogoutOutcome {
-            unlinked_on_server: false,
-            archive,
-        }));
-        self.set_state(ConnectionState::LoggedOut);
-    }
+/// A logout with no connection: archive here; the server learns when the phone checks.
+fn logout_offline(ctx: &Ctx, reply: LogoutReply) {
+    let archive = ctx.archive(Cause::UserLogout.key());
+    ctx.out().emit(EngineEvent::LoggedOut {
+        cause: Cause::UserLogout,
+        archive: archive.clone(),
+    });
+    let _ = reply.send(Ok(LogoutOutcome {
+        unlinked_on_server: false,
+        archive,
+    }));
+    ctx.out().set_state(ConnectionState::LoggedOut);
+}
 
-    fn set_pending_phone(&mut self, pending: PendingPhone) {
-        if let Some(old) = self.pending_phone.replace(pending) {
-            // The newer number wins; the older caller learns it was not used.
-            let _ = old.reply.send(Err(CommandError::Superseded));
-        }
-    }
-
-    fn set_pending_logout(&mut self, pending: PendingLogout) {
-        if let Some(old) = self.pending_logout.replace(pending) {
-            let _ = old.reply.send(Err(CommandError::Superseded));
-        }
-    }
-
-    /// The unlink IQ of a session logout came back: now close and archive.
-    pub(crate) fn on_unlinked(&mut self, unlinked: bool) -> CloseReason {
-        if let Some(pending) = &mut self.pending_logout {
-            pending.unlinked_on_server = unlinked;
-        }
-        CloseReason::LocalLogout
-    }
+/// The unlink IQ of a session logout came back: now close and archive.
+pub(crate) fn on_unlinked(pending: &mut Pending, unlinked: bool) -> CloseReason {
+    pending.unlinked(unlinked);
+    CloseReason::LocalLogout
 }

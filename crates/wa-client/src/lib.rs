@@ -22,7 +22,7 @@
 //!   `Origin: https://web.whatsapp.com`, WhatsApp's root key, 20 s connect, 60 s IQs,
 //!   keepalive every 20–30 s with a 10 s deadline and the 20 s dead-socket rule, backoff 2, 4,
 //!   8, 16, 32, 60 s ±20 % for 10 attempts, QR codes 60 s then 20 s, presence `unavailable`.
-//! * [`ConnectionState`] serializes as `{"state":"online","since_ms":…}`; [`EngineEvent`] as
+//! * [`ConnectionState`] serializes as `{"state":"online","sinceMs":…}`; [`EngineEvent`] as
 //!   `{"event":"qr","qr":…}`, `{"event":"state","state":"backoff",…}`,
 //!   `{"event":"disconnected","cause":…,"code":…,"decision":…,"advice":…,…}`. Times are unix
 //!   milliseconds from the injected [`Clock`]; timers run on `tokio::time`.
@@ -47,12 +47,20 @@
 pub mod clock;
 mod commands;
 pub mod config;
+mod conn;
 mod connection;
+mod ctx;
+mod episode;
 pub mod events;
 pub mod keepalive;
+mod linking;
 pub mod lock;
 mod login;
+pub mod messaging;
+pub mod mutex;
+mod outbox;
 pub mod pairing;
+mod pending;
 mod prekeys;
 pub mod socket;
 mod stanzas;
@@ -69,13 +77,17 @@ use tokio::task::JoinHandle;
 pub use clock::{Clock, SystemClock, TokioClock, UnixMillis};
 pub use config::{EngineConfig, KeepaliveConfig, PrekeyConfig, Presence, QrTiming, VersionConfig};
 pub use events::{
-    ConnectionState, DecisionKind, Disconnect, EngineEvent, Health, PausedReason, VersionSource,
+    ConnectionState, DecisionKind, Disconnect, EngineEvent, Health, PausedReason, ReceiptKind,
+    VersionSource,
 };
 pub use lock::{LockError, LockHolder};
+pub use messaging::{Outcome, OutgoingMessage, Prepared, Recipient, SendError, Sent};
 pub use transport::{Link, MemoryTransport, Transport, TransportError, WebSocketTransport};
 pub use version::{SwJsFetcher, VersionError, VersionFetcher};
 
 use commands::Command;
+use ctx::Ctx;
+use outbox::{HealthView, Outbox};
 use supervisor::Supervisor;
 
 /// What the engine is built on; tests swap these.
@@ -190,29 +202,14 @@ impl Engine {
         let store = store::Store::open_with(&config.data_dir, &config.store_key)?;
         let store_key = store.key_status().clone();
         let (commands_tx, commands_rx) = mpsc::channel(32);
-        let (state_tx, state_rx) = watch::channel(ConnectionState::Idle);
-        let (events_tx, _) = broadcast::channel(config.event_capacity.max(1));
-        let health = Arc::new(Mutex::new(Health {
-            state: ConnectionState::Idle.name().to_owned(),
-            state_since_ms: deps.clock.now(),
-            ..Health::default()
-        }));
-        let supervisor = Supervisor::new(
-            config,
-            deps,
-            store,
-            lock,
-            commands_rx,
-            state_tx,
-            events_tx.clone(),
-            health.clone(),
-        );
+        let (outbox, readers) = Outbox::new(deps.clock.clone(), config.event_capacity);
+        let supervisor = Supervisor::new(Ctx::new(config, deps, store, outbox), lock, commands_rx);
         let task = tokio::spawn(supervisor.run());
         Ok(EngineHandle {
             commands: commands_tx,
-            state: state_rx,
-            events: events_tx,
-            health,
+            state: readers.state,
+            events: readers.events,
+            health: readers.health,
             task: Mutex::new(Some(task)),
             store_key,
         })
@@ -225,7 +222,7 @@ pub struct EngineHandle {
     commands: mpsc::Sender<Command>,
     state: watch::Receiver<ConnectionState>,
     events: broadcast::Sender<EngineEvent>,
-    health: Arc<Mutex<Health>>,
+    health: HealthView,
     task: Mutex<Option<JoinHandle<()>>>,
     store_key: store::KeyStatus,
 }
@@ -248,7 +245,7 @@ impl EngineHandle {
 
     /// A snapshot of the connection's health.
     pub fn health(&self) -> Health {
-        self.health.lock().map(|h| h.clone()).unwrap_or_default()
+        self.health.snapshot()
     }
 
     /// Tears the current socket and all its tasks down and dials at once; also leaves
@@ -287,11 +284,60 @@ impl EngineHandle {
         rx.await.map_err(|_| CommandError::Stopped)?
     }
 
+    /// Sends a text: prepares it (encrypted, encoded, committed with the Signal state) and
+    /// transmits it, waiting for the server's ack. When the outcome is
+    /// [`Outcome::InDoubt`], transmit [`Sent::prepared`]'s bytes again to settle it.
+    pub async fn send(&self, message: OutgoingMessage) -> Result<Sent, SendError> {
+        let (reply, rx) = oneshot::channel();
+        self.messaging(messaging::Request::Send { message, reply }, rx)
+            .await
+    }
+
+    /// Encrypts and encodes a message and commits the stanza with the Signal state that made
+    /// it; nothing leaves. The caller may keep the bytes too (the scheduler's outbox does).
+    pub async fn prepare(&self, message: OutgoingMessage) -> Result<Prepared, SendError> {
+        let (reply, rx) = oneshot::channel();
+        self.messaging(messaging::Request::Prepare { message, reply }, rx)
+            .await
+    }
+
+    /// Writes a prepared stanza — the first time, or again after a lost ack — and waits for
+    /// the server's ack. The bytes are sent as they are: a device that has the message
+    /// refuses the copy as a Signal duplicate, and nothing is encrypted again.
+    pub async fn transmit(&self, id: &str, stanza: &[u8]) -> Result<Outcome, SendError> {
+        let (reply, rx) = oneshot::channel();
+        let request = messaging::Request::Transmit {
+            id: id.to_owned(),
+            stanza: stanza.to_vec(),
+            reply,
+        };
+        self.messaging(request, rx).await
+    }
+
+    /// The groups the account is in, with their members.
+    pub async fn groups(&self) -> Result<Vec<wa_core::stanza::group::GroupInfo>, SendError> {
+        let (reply, rx) = oneshot::channel();
+        self.messaging(messaging::Request::Groups { reply }, rx)
+            .await
+    }
+
+    async fn messaging<T>(
+        &self,
+        request: messaging::Request,
+        rx: oneshot::Receiver<Result<T, SendError>>,
+    ) -> Result<T, SendError> {
+        self.commands
+            .send(Command::Messaging(request))
+            .await
+            .map_err(|_| SendError::Stopped)?;
+        rx.await.map_err(|_| SendError::Stopped)?
+    }
+
     /// Closes the connection, stops every task and releases the session lock. Returns when
     /// all of it is done. Calling it again is harmless.
     pub async fn shutdown(&self) {
         let _ = self.commands.send(Command::Shutdown).await;
-        let task = self.task.lock().ok().and_then(|mut t| t.take());
+        let task = mutex::lock(&self.task).take();
         if let Some(task) = task {
             let _ = task.await;
         }

@@ -1,32 +1,29 @@
-//! Pairing (protocol.md §5): QR codes rotating as the server's refs allow (the first for 60 s,
-//! each next one for 20 s), `pair-success` verified with wa-core and answered, the
-//! `companion_reg_refresh` notification, and linking by phone number with a pairing code.
+//! Pairing (protocol.md §5) as a sub-machine of the connection: QR codes rotating as the
+//! server's refs allow (the first for 60 s, each next one for 20 s), linking by phone number
+//! with a pairing code, and the checks on `pair-success`.
 //!
-//! When every ref has been shown the connection ends with `QrExhausted`: the state becomes
-//! `QrExpired` and waits for "get a new code" — not a failure, and not a counted attempt.
+//! [`Pairing`] holds only what is valid while pairing and knows nothing of sockets or of the
+//! supervisor: its methods take the time and say what to show next or that it is over
+//! ([`Expired`]). `linking.rs` carries those steps out on the live connection. When every ref
+//! has been shown the connection ends with `QrExhausted`: the state becomes `QrExpired` and
+//! waits for "get a new code" — not a failure, and not a counted attempt.
 
 use std::time::Duration;
 
-use rand::RngCore;
-use tokio::sync::oneshot;
 use tokio::time::Instant;
-use wa_core::binary::{Jid, Node, Server};
-use wa_core::disconnect::CloseReason;
-use wa_core::pair::adv::verify_pair_success_identity;
-use wa_core::pair::adv::PairErrorReply;
-use wa_core::pair::code::{CompanionLinking, PhoneNumber, DEFAULT_PBKDF2_ITERATIONS};
-use wa_core::pair::qr::QrData;
-use wa_core::stanza::link_code::{CompanionFinish, CompanionHello, PrimaryHello};
-use wa_core::stanza::pair::{iq_result, pair_error_node, PairDevice, PairDeviceSign, PairSuccess};
+use wa_core::binary::{Jid, Server};
+use wa_core::pair::adv::{verify_pair_success_identity, AdvError};
+use wa_core::pair::code::{
+    CompanionFinish, CompanionLinking, PairCodeError, PhoneNumber, DEFAULT_PBKDF2_ITERATIONS,
+};
+use wa_core::pair::qr::{CompanionWebClientType, QrData};
+use wa_core::stanza::link_code::{self, CompanionHello, PrimaryHello};
+use wa_core::stanza::pair::{PairDeviceSign, PairSuccess};
 
 use crate::clock::UnixMillis;
-use crate::commands::PendingPhone;
 use crate::config::QrTiming;
-use crate::connection::{Conn, Phase, TaskDone};
-use crate::events::{ConnectionState, EngineEvent};
 use crate::socket::SocketHandle;
-use crate::store::Account;
-use crate::supervisor::Supervisor;
+use crate::store::{Account, Credentials};
 use crate::CommandError;
 
 /// How long the QR code at `index` (0-based) is shown.
@@ -60,342 +57,276 @@ pub fn normalize_phone(input: &str) -> Result<PhoneNumber, CommandError> {
     PhoneNumber::parse(&digits).map_err(CommandError::InvalidPhone)
 }
 
-/// A pairing code waiting for the phone.
-struct PhoneLinking {
+/// A pairing code the phone has not answered yet.
+pub(crate) struct CodeInProgress {
     linking: CompanionLinking,
     phone: Jid,
     pairing_ref: Vec<u8>,
-    expires_at: Instant,
 }
 
-/// The pairing in progress on this connection.
+/// What is on screen.
+enum Showing {
+    /// QR codes, rotating through the refs.
+    Qr,
+    /// A pairing code, until the phone answers or it expires.
+    Code(CodeInProgress),
+    /// The phone answered the code; `pair-success` is due before the code's deadline.
+    Finishing,
+}
+
+/// The pairing in progress on one connection.
 pub(crate) struct Pairing {
     refs: Vec<String>,
     index: usize,
+    timing: QrTiming,
     expires_at: Instant,
     expires_at_ms: UnixMillis,
-    code: Option<PhoneLinking>,
+    showing: Showing,
+}
+
+/// A QR code to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct QrToShow {
+    pub pairing_ref: String,
+    pub expires_at_ms: UnixMillis,
+    /// 1-based.
+    pub index: u32,
+    pub total: u32,
+}
+
+/// What the pairing's deadline means.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Expired {
+    /// The next QR code.
+    Show(QrToShow),
+    /// Nothing left to show: the connection ends with `QrExhausted`.
+    Exhausted,
+}
+
+/// A pairing code as it is shown.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct CodeShown {
+    pub code: String,
+    pub phone: String,
+    pub expires_at_ms: UnixMillis,
+}
+
+/// Why the phone's answer to a pairing code is not taken.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum NotTaken {
+    /// No pairing code is waiting for an answer.
+    NoCode,
+    /// The answer is for another pairing ref.
+    OtherRef,
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl Pairing {
-    pub(crate) fn deadline(&self) -> Instant {
-        match &self.code {
-            Some(c) => c.expires_at,
-            None => self.expires_at,
-        }
-    }
-}
-
-impl Supervisor {
-    fn show_qr(&self, conn: &Conn) {
-        let Phase::Pairing(p) = &conn.phase else {
-            return;
-        };
-        let Some(pairing_ref) = p.refs.get(p.index) else {
-            return;
-        };
-        let qr = QrData {
-            pairing_ref: pairing_ref.clone(),
-            noise_pub: *conn.creds.noise.public.as_bytes(),
-            identity_pub: *conn.creds.identity.public.as_bytes(),
-            adv_secret: conn.creds.adv_secret,
-            client_type: self.config.client_type,
-        }
-        .to_qr_string();
-        let index = u32::try_from(p.index + 1).unwrap_or(u32::MAX);
-        let total = u32::try_from(p.refs.len()).unwrap_or(u32::MAX);
-        tracing::info!(index, total, "showing QR code");
-        self.emit(EngineEvent::Qr {
-            qr: qr.clone(),
-            expires_at_ms: p.expires_at_ms,
-            index,
-            total,
-        });
-        self.set_state(ConnectionState::Pairing {
-            qr,
-            expires_at_ms: p.expires_at_ms,
-            index,
-            total,
-        });
-    }
-
-    /// `<pair-device>`: ack it and show the first code (or start the pending phone pairing).
-    pub(crate) async fn on_pair_device(&mut self, conn: &mut Conn, node: &Node) {
-        let pd = match PairDevice::parse(node) {
-            Ok(pd) => pd,
-            Err(e) => {
-                tracing::warn!(error = %e, "unreadable pair-device");
-                return;
-            }
-        };
-        let _ = conn.handle.send(iq_result(&pd.id)).await;
-        let lifetime = qr_lifetime(0, &self.config.qr);
-        conn.phase = Phase::Pairing(Pairing {
-            refs: pd.refs,
+    /// Pairing offered with `refs`, the first QR code shown from `now`.
+    pub fn new(refs: Vec<String>, timing: QrTiming, now: Instant, now_ms: UnixMillis) -> Self {
+        let lifetime = qr_lifetime(0, &timing);
+        Self {
+            refs,
             index: 0,
-            expires_at: Instant::now() + lifetime,
-            expires_at_ms: self.now().saturating_add(lifetime),
-            code: None,
-        });
-        match self.pending_phone.take() {
-            Some(pending) => self.spawn_phone_pairing(conn, pending),
-            None => self.show_qr(conn),
+            timing,
+            expires_at: now + lifetime,
+            expires_at_ms: now_ms.saturating_add(lifetime),
+            showing: Showing::Qr,
         }
     }
 
-    /// The shown code (or the pairing code) expired: the next ref, or the end.
-    pub(crate) fn on_pairing_deadline(&mut self, conn: &mut Conn) -> Option<CloseReason> {
-        let Phase::Pairing(p) = &mut conn.phase else {
+    /// When what is shown expires.
+    pub fn deadline(&self) -> Instant {
+        self.expires_at
+    }
+
+    /// The QR code to show now; `None` once a pairing code replaced the QR codes.
+    pub fn qr(&self) -> Option<QrToShow> {
+        if !matches!(self.showing, Showing::Qr) {
             return None;
-        };
-        if p.code.is_some() {
+        }
+        Some(QrToShow {
+            pairing_ref: self.refs.get(self.index)?.clone(),
+            expires_at_ms: self.expires_at_ms,
+            index: count(self.index + 1),
+            total: count(self.refs.len()),
+        })
+    }
+
+    /// The deadline passed: the next QR code, or the end.
+    pub fn on_deadline(&mut self, now_ms: UnixMillis) -> Expired {
+        if !matches!(self.showing, Showing::Qr) {
             tracing::info!("pairing code expired");
-            return Some(CloseReason::QrExhausted);
+            return Expired::Exhausted;
         }
-        p.index += 1;
-        if p.index >= p.refs.len() {
-            return Some(CloseReason::QrExhausted);
+        self.index += 1;
+        if self.index >= self.refs.len() {
+            return Expired::Exhausted;
         }
-        let lifetime = qr_lifetime(p.index, &self.config.qr);
-        p.expires_at += lifetime;
-        p.expires_at_ms = self.now().saturating_add(lifetime);
-        self.show_qr(conn);
-        None
+        let lifetime = qr_lifetime(self.index, &self.timing);
+        // From the last deadline, not from now: a late wake-up does not stretch the schedule.
+        self.expires_at += lifetime;
+        self.expires_at_ms = now_ms.saturating_add(lifetime);
+        self.qr().map_or(Expired::Exhausted, Expired::Show)
     }
 
-    /// `companion_reg_refresh`: a new ADV secret, and the current code shown again with it.
-    pub(crate) fn on_reg_refresh(&mut self, conn: &mut Conn, _node: &Node) {
-        let Phase::Pairing(p) = &conn.phase else {
-            tracing::debug!("companion_reg_refresh outside pairing; ignored");
-            return;
-        };
-        if p.code.is_some() {
-            // A phone-number pairing derives its own secret; the refresh is not for it.
-            tracing::info!("companion_reg_refresh during a pairing code; kept the code's secret");
-            return;
-        }
-        let mut secret = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut secret);
-        let saved = self
-            .store
-            .lock()
-            .map_err(|_| "poisoned".to_owned())
-            .and_then(|mut s| s.set_adv_secret(&secret).map_err(|e| e.to_string()));
-        if let Err(e) = saved {
-            tracing::error!(error = %e, "could not store the rotated ADV secret; keeping the old one");
-            return;
-        }
-        conn.creds.adv_secret = secret;
-        tracing::info!("ADV secret rotated (companion_reg_refresh); QR shown again");
-        self.show_qr(conn);
-    }
-
-    /// `pair-success`: verify, persist, answer; or answer with the error the check calls for.
-    pub(crate) async fn on_pair_success(&mut self, conn: &mut Conn, node: &Node) {
-        let ps = match PairSuccess::parse(node) {
-            Ok(ps) => ps,
-            Err(e) => {
-                tracing::warn!(error = %e, "unreadable pair-success");
-                if let Some(id) = node.attr_str("id") {
-                    let _ = conn
-                        .handle
-                        .send(pair_error_node(id, PairErrorReply::InternalError))
-                        .await;
-                }
-                return;
-            }
-        };
-        let verified = verify_pair_success_identity(
-            &ps.device_identity,
-            &conn.creds.adv_secret,
-            &conn.creds.identity,
-            &mut rand::rngs::OsRng,
-        );
-        let paired = match verified {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!(error = %e, reply = e.reply().text(), "pair-success refused");
-                let _ = conn.handle.send(pair_error_node(&ps.id, e.reply())).await;
-                return;
-            }
-        };
-        let account = Account {
-            jid: ps.jid.clone(),
-            lid: ps.lid.clone(),
-            platform: ps.platform.clone(),
-            business_name: ps.business_name.clone(),
-            signed_identity: prost::Message::encode_to_vec(&paired.account),
-            account_signature_key: *paired.account_signature_key.as_bytes(),
-            paired_at_ms: self.now_ms(),
-        };
-        // Stored before answering: once the phone lists us, the keys must survive a crash.
-        let saved = self
-            .store
-            .lock()
-            .map_err(|_| "poisoned".to_owned())
-            .and_then(|mut s| s.save_account(&account).map_err(|e| e.to_string()));
-        if let Err(e) = saved {
-            tracing::error!(error = %e, "could not store the pairing");
-            let _ = conn
-                .handle
-                .send(pair_error_node(&ps.id, PairErrorReply::InternalError))
-                .await;
-            return;
-        }
-        conn.creds.account = Some(account);
-        let sign = PairDeviceSign {
-            id: ps.id.clone(),
-            key_index: paired.key_index,
-            device_identity: paired.reply_bytes(),
-        };
-        let _ = conn.handle.send(sign.to_node()).await;
-        conn.phase = Phase::Paired;
-        tracing::info!(jid = %ps.jid, platform = ps.platform.as_deref(), "paired");
-        self.update_health(|h| h.jid = Some(ps.jid.to_string()));
-        self.emit(EngineEvent::Paired {
-            jid: ps.jid.to_string(),
-            lid: ps.lid.as_ref().map(ToString::to_string),
-            platform: ps.platform,
-            business_name: ps.business_name,
-        });
-    }
-
-    /// Asks the server, in a task of the connection, to push a pairing code to the phone of
-    /// `pending.phone`; [`Supervisor::on_pair_code`] answers the caller when it is issued.
-    pub(crate) fn spawn_phone_pairing(&mut self, conn: &mut Conn, pending: PendingPhone) {
-        let PendingPhone { phone, reply } = pending;
-        let request = CodeRequest {
-            handle: conn.handle.clone(),
-            phone,
-            noise_pub: *conn.creds.noise.public.as_bytes(),
-            platform_id: self.config.client_type.as_char().to_string(),
-            platform_display: self.config.platform_display.clone(),
-        };
-        conn.tasks.spawn(async move {
-            let result = request.run().await;
-            TaskDone::PairCode { result, reply }
-        });
-    }
-
-    /// The server issued a pairing code (or refused): show it and answer the caller.
-    pub(crate) fn on_pair_code(
+    /// The server issued a pairing code: it replaces the QR codes until `timeout` from now.
+    pub fn code_issued(
         &mut self,
-        conn: &mut Conn,
-        result: Result<IssuedCode, CommandError>,
-        reply: oneshot::Sender<Result<String, CommandError>>,
-    ) {
-        let issued = match result {
-            Ok(issued) => issued,
-            Err(e) => {
-                let _ = reply.send(Err(e));
-                return;
-            }
+        issued: IssuedCode,
+        timeout: Duration,
+        now: Instant,
+        now_ms: UnixMillis,
+    ) -> CodeShown {
+        let shown = CodeShown {
+            code: issued.linking.code().display(),
+            phone: issued.phone.as_str().to_owned(),
+            expires_at_ms: now_ms.saturating_add(timeout),
         };
-        let Phase::Pairing(p) = &mut conn.phase else {
-            let _ = reply.send(Err(CommandError::PairingEnded));
-            return;
-        };
-        let code = issued.linking.code().display();
-        let timeout = self.config.pair_code_timeout;
-        p.code = Some(PhoneLinking {
+        self.expires_at = now + timeout;
+        self.expires_at_ms = shown.expires_at_ms;
+        self.showing = Showing::Code(CodeInProgress {
             linking: issued.linking,
             phone: issued.phone_jid,
             pairing_ref: issued.pairing_ref,
-            expires_at: Instant::now() + timeout,
         });
-        let expires_at_ms = self.now().saturating_add(timeout);
-        tracing::info!("pairing code issued");
-        self.emit(EngineEvent::PairCode {
-            code: code.clone(),
-            phone: issued.phone.as_str().to_owned(),
-        });
-        self.set_state(ConnectionState::PairingCode {
-            code: code.clone(),
-            expires_at_ms,
-        });
-        let _ = reply.send(Ok(code));
+        shown
     }
 
-    /// The phone's answer to a pairing code: derive the new ADV secret and finish.
-    pub(crate) async fn on_primary_hello(&mut self, conn: &mut Conn, node: &Node) {
-        let hello = match PrimaryHello::parse(node) {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::warn!(error = %e, "unreadable link_code_companion_reg");
-                return;
+    /// The phone answered a pairing code for `pairing_ref`: the code to finish with, after
+    /// which only `pair-success` (by the same deadline) is awaited.
+    pub fn phone_answered(&mut self, pairing_ref: &[u8]) -> Result<CodeInProgress, NotTaken> {
+        match std::mem::replace(&mut self.showing, Showing::Finishing) {
+            Showing::Code(code) if code.pairing_ref == pairing_ref => Ok(code),
+            Showing::Code(code) => {
+                self.showing = Showing::Code(code);
+                Err(NotTaken::OtherRef)
             }
-        };
-        let Phase::Pairing(p) = &mut conn.phase else {
-            return;
-        };
-        let Some(code) = p.code.take() else {
-            tracing::warn!("link_code_companion_reg without a pairing code in progress");
-            return;
-        };
-        if code.pairing_ref != hello.pairing_ref {
-            tracing::warn!("link_code_companion_reg for another pairing ref; ignored");
-            p.code = Some(code);
-            return;
-        }
-        let identity = conn.creds.identity.private.clone();
-        let finished = tokio::task::spawn_blocking(move || {
-            let r = code.linking.finish(
-                &mut rand::rngs::OsRng,
-                &identity,
-                &hello.wrapped_primary_ephemeral_pub,
-                &hello.primary_identity_pub,
-            );
-            (code, r)
-        })
-        .await;
-        let (code, finish) = match finished {
-            Ok((code, Ok(f))) => (code, f),
-            Ok((_, Err(e))) => {
-                tracing::warn!(error = %e, "pairing code exchange failed");
-                return;
+            other => {
+                self.showing = other;
+                Err(NotTaken::NoCode)
             }
-            Err(e) => {
-                tracing::error!(error = %e, "pairing code task failed");
-                return;
-            }
-        };
-        let saved = self
-            .store
-            .lock()
-            .map_err(|_| "poisoned".to_owned())
-            .and_then(|mut s| {
-                s.set_adv_secret(&finish.adv_secret)
-                    .map_err(|e| e.to_string())
-            });
-        if let Err(e) = saved {
-            tracing::error!(error = %e, "could not store the pairing code's ADV secret");
-            return;
         }
-        conn.creds.adv_secret = finish.adv_secret;
-        let finish_iq = CompanionFinish {
-            id: conn.handle.next_id(),
-            phone: code.phone.clone(),
-            wrapped_key_bundle: finish.wrapped_key_bundle,
-            companion_identity_public: *conn.creds.identity.public.as_bytes(),
-            pairing_ref: code.pairing_ref.clone(),
-        };
-        // Keep waiting for pair-success with the same deadline.
-        if let Phase::Pairing(p) = &mut conn.phase {
-            p.expires_at = code.expires_at;
-        }
-        let handle = conn.handle.clone();
-        conn.tasks
-            .spawn(async move { TaskDone::CompanionFinished(handle.query(&finish_iq).await) });
     }
 }
 
+/// The text of a QR code for this device.
+pub(crate) fn qr_text(
+    qr: &QrToShow,
+    creds: &Credentials,
+    client_type: CompanionWebClientType,
+) -> String {
+    QrData {
+        pairing_ref: qr.pairing_ref.clone(),
+        noise_pub: *creds.noise.public.as_bytes(),
+        identity_pub: *creds.identity.public.as_bytes(),
+        adv_secret: creds.adv_secret,
+        client_type,
+    }
+    .to_qr_string()
+}
+
+/// A `pair-success` that passed the checks: the account to store, then the answer to send.
+pub(crate) struct Accepted {
+    pub account: Account,
+    pub sign: PairDeviceSign,
+}
+
+/// Checks a `pair-success` against this device's keys (protocol.md §5.3).
+pub(crate) fn accept_pair_success(
+    ps: &PairSuccess,
+    creds: &Credentials,
+    now_ms: u64,
+) -> Result<Accepted, AdvError> {
+    let paired = verify_pair_success_identity(
+        &ps.device_identity,
+        &creds.adv_secret,
+        &creds.identity,
+        &mut rand::rngs::OsRng,
+    )?;
+    let account = Account {
+        jid: ps.jid.clone(),
+        lid: ps.lid.clone(),
+        platform: ps.platform.clone(),
+        business_name: ps.business_name.clone(),
+        signed_identity: prost::Message::encode_to_vec(&paired.account),
+        account_signature_key: *paired.account_signature_key.as_bytes(),
+        paired_at_ms: now_ms,
+    };
+    let sign = PairDeviceSign {
+        id: ps.id.clone(),
+        key_index: paired.key_index,
+        device_identity: paired.reply_bytes(),
+    };
+    Ok(Accepted { account, sign })
+}
+
+/// The phone's answer to a pairing code, worked out: the new ADV secret to store, then the
+/// `companion_finish` to send.
+pub(crate) struct Finished {
+    pub adv_secret: [u8; 32],
+    code: CodeInProgress,
+    wrapped_key_bundle: Vec<u8>,
+}
+
+impl Finished {
+    /// The `companion_finish` IQ (sent once the secret is stored).
+    pub fn finish_iq(self, id: String, creds: &Credentials) -> link_code::CompanionFinish {
+        link_code::CompanionFinish {
+            id,
+            phone: self.code.phone,
+            wrapped_key_bundle: self.wrapped_key_bundle,
+            companion_identity_public: *creds.identity.public.as_bytes(),
+            pairing_ref: self.code.pairing_ref,
+        }
+    }
+}
+
+/// Why the phone's answer could not be worked out.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FinishError {
+    #[error("pairing code exchange failed")]
+    Exchange(#[source] PairCodeError),
+    #[error("the pairing code task ended early")]
+    Interrupted,
+}
+
+/// Works out the answer to the phone (PBKDF2 again, so off the async threads).
+pub(crate) async fn finish_code(
+    code: CodeInProgress,
+    hello: PrimaryHello,
+    creds: &Credentials,
+) -> Result<Finished, FinishError> {
+    let identity = creds.identity.private.clone();
+    let (code, result) = tokio::task::spawn_blocking(move || {
+        let r: Result<CompanionFinish, PairCodeError> = code.linking.finish(
+            &mut rand::rngs::OsRng,
+            &identity,
+            &hello.wrapped_primary_ephemeral_pub,
+            &hello.primary_identity_pub,
+        );
+        (code, r)
+    })
+    .await
+    .map_err(|_| FinishError::Interrupted)?;
+    let finish = result.map_err(FinishError::Exchange)?;
+    Ok(Finished {
+        adv_secret: finish.adv_secret,
+        code,
+        wrapped_key_bundle: finish.wrapped_key_bundle,
+    })
+}
+
 /// What a pairing-code request needs, owned, so it runs apart from the session loop.
-struct CodeRequest {
-    handle: SocketHandle,
-    phone: PhoneNumber,
-    noise_pub: [u8; 32],
-    platform_id: String,
-    platform_display: String,
+pub(crate) struct CodeRequest {
+    pub handle: SocketHandle,
+    pub phone: PhoneNumber,
+    pub noise_pub: [u8; 32],
+    pub platform_id: String,
+    pub platform_display: String,
 }
 
 /// A pairing code the server accepted, waiting to be shown.
@@ -407,7 +338,7 @@ pub(crate) struct IssuedCode {
 }
 
 impl CodeRequest {
-    async fn run(self) -> Result<IssuedCode, CommandError> {
+    pub async fn run(self) -> Result<IssuedCode, CommandError> {
         // PBKDF2 with 2^17 rounds: keep it off the async threads.
         let (linking, wrapped) = tokio::task::spawn_blocking(|| {
             CompanionLinking::start(&mut rand::rngs::OsRng, DEFAULT_PBKDF2_ITERATIONS)
@@ -435,28 +366,5 @@ impl CodeRequest {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn qr_codes_rotate_sixty_then_twenty_seconds() {
-        let t = QrTiming::default();
-        let s: Vec<u64> = qr_schedule(6, &t).iter().map(Duration::as_secs).collect();
-        assert_eq!(s, vec![60, 80, 100, 120, 140, 160]);
-        assert_eq!(qr_lifetime(0, &t), Duration::from_secs(60));
-        assert_eq!(qr_lifetime(5, &t), Duration::from_secs(20));
-    }
-
-    #[test]
-    fn phone_numbers_are_normalised() {
-        assert_eq!(
-            normalize_phone("+1 555 123-4567").unwrap().as_str(),
-            "15551234567"
-        );
-        assert!(matches!(
-            normalize_phone("12ab"),
-            Err(CommandError::InvalidPhone(_))
-        ));
-        assert!(normalize_phone("+0123456789").is_err());
-    }
-}
+#[path = "pairing_tests.rs"]
+mod tests;

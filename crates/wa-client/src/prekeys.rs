@@ -8,6 +8,7 @@ use wa_core::binary::Node;
 use wa_core::signal::{KeyPair, PrivateKey, DJB_TYPE};
 
 use crate::config::PrekeyConfig;
+use crate::mutex::lock;
 use crate::socket::{IqError, SocketHandle};
 use crate::stanzas::server;
 use crate::store::{Credentials, Store, StoreError};
@@ -20,8 +21,6 @@ pub(crate) enum PrekeyError {
     Store(#[from] StoreError),
     #[error("the prekey count answer has no <count value>")]
     BadCount,
-    #[error("the store lock is poisoned")]
-    Poisoned,
 }
 
 /// How many keys to upload when the server holds `count`.
@@ -102,18 +101,12 @@ pub(crate) async fn ensure(
         return Ok(0);
     }
     // Stored first: a key the server hands out must be one we can decrypt with.
-    let keys = store
-        .lock()
-        .map_err(|_| PrekeyError::Poisoned)?
-        .add_prekeys(want, now_ms, || {
-            PrivateKey::generate(&mut rand::rngs::OsRng).to_bytes()
-        })?;
+    let keys = lock(store).add_prekeys(want, now_ms, || {
+        PrivateKey::generate(&mut rand::rngs::OsRng).to_bytes()
+    })?;
     socket.iq(upload_node(creds, &keys)).await?;
     let ids: Vec<u32> = keys.iter().map(|k| k.0).collect();
-    store
-        .lock()
-        .map_err(|_| PrekeyError::Poisoned)?
-        .mark_prekeys_uploaded(&ids)?;
+    lock(store).mark_prekeys_uploaded(&ids)?;
     tracing::info!(count = want, server_had = count, "prekeys uploaded");
     Ok(want)
 }

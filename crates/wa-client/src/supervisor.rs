@@ -2,33 +2,24 @@
 //!
 //! It dials (`connection.rs`), lets the connection run until it ends, asks wa-core's
 //! classifier what the end means, and then reconnects at once, backs off, or stops in a named
-//! state until the user acts. Every change goes to the `watch` of the state, the ordered event
-//! stream and the health snapshot, in that order.
+//! state until the user acts. What it tells the world goes through the outbox (`outbox.rs`),
+//! which updates the `watch` of the state, then the health snapshot, then sends the event, in
+//! that order. Handlers never see the supervisor: they get the shared [`Ctx`] and the part
+//! of its state they may change (the [`Episode`], the [`Pending`] requests).
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, watch};
-use wa_core::backoff::{Next, RetryState};
-use wa_core::disconnect::{classify, ClassifyContext, CloseReason, Decision, EndState, Verdict};
-use wa_core::payload::AppVersion;
+use tokio::sync::mpsc;
+use wa_core::backoff::Next;
+use wa_core::disconnect::{classify, Cause, Decision, EndState, Verdict};
 
-use crate::clock::UnixMillis;
-use crate::commands::{Command, PendingLogout, PendingPhone, Then, Where};
-use crate::config::EngineConfig;
-use crate::events::{
-    ConnectionState, Disconnect, EngineEvent, Health, PausedReason, VersionSource,
-};
+use crate::commands::{self, Command, Desk, Then, Where};
+use crate::connection::{self, Ended, Lent};
+use crate::ctx::Ctx;
+use crate::episode::Episode;
+use crate::events::{ConnectionState, Disconnect, EngineEvent, PausedReason};
 use crate::lock::SessionLock;
-use crate::store::Store;
-use crate::{CommandError, EngineDeps, LogoutOutcome};
-
-/// How one connection ended.
-pub(crate) struct Ended {
-    pub reason: CloseReason,
-    /// Time spent online (zero if it never logged in).
-    pub online_for: Duration,
-}
+use crate::pending::Pending;
 
 /// What the supervisor does after handling a close.
 enum Flow {
@@ -37,139 +28,49 @@ enum Flow {
 }
 
 pub(crate) struct Supervisor {
-    pub(crate) config: EngineConfig,
-    pub(crate) deps: EngineDeps,
-    pub(crate) store: Arc<Mutex<Store>>,
+    ctx: Ctx,
+    commands: mpsc::Receiver<Command>,
+    episode: Episode,
+    pending: Pending,
+    /// Held for the engine's life: one process per data folder.
     _lock: SessionLock,
-    pub(crate) commands: mpsc::Receiver<Command>,
-    state: watch::Sender<ConnectionState>,
-    events: broadcast::Sender<EngineEvent>,
-    health: Arc<Mutex<Health>>,
-    pub(crate) retry: RetryState,
-    pub(crate) classify_ctx: ClassifyContext,
-    pub(crate) version: Option<(AppVersion, VersionSource)>,
-    pub(crate) refresh_version: bool,
-    /// A phone number to link by code as soon as the server offers pairing.
-    pub(crate) pending_phone: Option<PendingPhone>,
-    /// A logout to answer once the session is archived.
-    pub(crate) pending_logout: Option<PendingLogout>,
 }
 
 impl Supervisor {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        config: EngineConfig,
-        deps: EngineDeps,
-        store: Store,
-        lock: SessionLock,
-        commands: mpsc::Receiver<Command>,
-        state: watch::Sender<ConnectionState>,
-        events: broadcast::Sender<EngineEvent>,
-        health: Arc<Mutex<Health>>,
-    ) -> Self {
+    pub(crate) fn new(ctx: Ctx, lock: SessionLock, commands: mpsc::Receiver<Command>) -> Self {
         Self {
-            config,
-            deps,
-            store: Arc::new(Mutex::new(store)),
-            _lock: lock,
+            ctx,
             commands,
-            state,
-            events,
-            health,
-            retry: RetryState::default(),
-            classify_ctx: ClassifyContext::default(),
-            version: None,
-            refresh_version: false,
-            pending_phone: None,
-            pending_logout: None,
+            episode: Episode::default(),
+            pending: Pending::default(),
+            _lock: lock,
         }
     }
 
     pub(crate) async fn run(mut self) {
         loop {
-            let ended = self.connect_once().await;
+            let ended = connection::connect_once(Lent {
+                ctx: &self.ctx,
+                episode: &mut self.episode,
+                pending: &mut self.pending,
+                commands: &mut self.commands,
+            })
+            .await;
             match self.after_close(ended).await {
                 Flow::Dial => continue,
                 Flow::Exit => break,
             }
         }
-        if let Some(pending) = self.pending_phone.take() {
-            let _ = pending.reply.send(Err(CommandError::Stopped));
-        }
-        if *self.state.borrow() != ConnectionState::Closed {
-            self.set_state(ConnectionState::Closed);
+        self.pending.engine_stopped();
+        if self.ctx.out().state() != ConnectionState::Closed {
+            self.ctx.out().set_state(ConnectionState::Closed);
         }
         tracing::info!("engine stopped");
     }
 
-    pub(crate) fn now_ms(&self) -> u64 {
-        self.deps.clock.now_ms()
-    }
-
-    pub(crate) fn now(&self) -> UnixMillis {
-        self.deps.clock.now()
-    }
-
-    /// Publishes a state: the watch first (always current), then the event, then health.
-    pub(crate) fn set_state(&self, state: ConnectionState) {
-        let at_ms = self.now();
-        tracing::info!(state = state.name(), "connection state");
-        if let Ok(mut h) = self.health.lock() {
-            h.state = state.name().to_owned();
-            h.state_since_ms = at_ms;
-            if !matches!(state, ConnectionState::Backoff { .. }) {
-                h.next_retry_at_ms = None;
-            }
-            if let ConnectionState::Backoff { until_ms, .. } = state {
-                h.next_retry_at_ms = Some(until_ms);
-            }
-        }
-        self.state.send_replace(state.clone());
-        self.emit(EngineEvent::State { at_ms, state });
-    }
-
-    pub(crate) fn emit(&self, event: EngineEvent) {
-        // No subscriber is fine: the state watch and health still hold the truth.
-        let _ = self.events.send(event);
-    }
-
-    pub(crate) fn update_health(&self, f: impl FnOnce(&mut Health)) {
-        if let Ok(mut h) = self.health.lock() {
-            f(&mut h);
-        }
-    }
-
-    pub(crate) fn health_snapshot(&self) -> Health {
-        self.health.lock().map(|h| h.clone()).unwrap_or_default()
-    }
-
-    pub(crate) fn has_account(&self) -> bool {
-        self.store
-            .lock()
-            .ok()
-            .and_then(|s| s.load_credentials().ok().flatten())
-            .is_some_and(|c| c.account.is_some())
-    }
-
-    pub(crate) fn archive(&self, reason: &str) -> Option<String> {
-        let now = self.now_ms();
-        let result = self
-            .store
-            .lock()
-            .map_err(|_| "store lock poisoned".to_owned())
-            .and_then(|mut s| s.archive_session(reason, now).map_err(|e| e.to_string()));
-        match result {
-            Ok(path) => path.map(|p| p.to_string_lossy().into_owned()),
-            Err(e) => {
-                tracing::error!(error = %e, "could not archive the session");
-                None
-            }
-        }
-    }
-
     /// Classifies the close and acts on it.
     async fn after_close(&mut self, ended: Ended) -> Flow {
-        let verdict = classify(&ended.reason, self.classify_ctx);
+        let verdict = classify(&ended.reason, self.episode.classify_context());
         let online_ms = u64::try_from(ended.online_for.as_millis()).unwrap_or(u64::MAX);
         tracing::info!(
             cause = verdict.cause.key(),
@@ -177,25 +78,22 @@ impl Supervisor {
             online_ms,
             "disconnected"
         );
-        if verdict.refresh_version {
-            self.refresh_version = true;
-            self.classify_ctx.version_refreshed = true;
-        }
+        self.episode.on_verdict(&verdict);
         let archive = if verdict.archive_session {
-            self.archive(verdict.cause.key())
+            self.ctx.archive(verdict.cause.key())
         } else {
             None
         };
+        let policy = self.ctx.config().backoff;
         match verdict.decision {
             Decision::ReconnectNow => {
-                self.retry
-                    .on_immediate(&self.config.backoff, ended.online_for);
+                self.episode.on_immediate(&policy, ended.online_for);
                 self.record(&verdict, 0, Some(0), online_ms);
                 Flow::Dial
             }
             Decision::Backoff { at_least_secs } => {
-                let next = self.retry.on_backoff(
-                    &self.config.backoff,
+                let next = self.episode.on_backoff(
+                    &policy,
                     ended.online_for,
                     Duration::from_secs(u64::from(at_least_secs)),
                     rand::random(),
@@ -210,9 +108,9 @@ impl Supervisor {
                             cause = verdict.cause.key(),
                             "backing off"
                         );
-                        self.set_state(ConnectionState::Backoff {
+                        self.ctx.out().set_state(ConnectionState::Backoff {
                             attempt,
-                            until_ms: self.now().saturating_add(delay),
+                            until_ms: self.ctx.now().saturating_add(delay),
                             cause: verdict.cause,
                         });
                         self.wait_backoff(delay).await
@@ -245,31 +143,25 @@ impl Supervisor {
     }
 
     fn record(&self, verdict: &Verdict, attempt: u32, delay_ms: Option<u64>, online_ms: u64) {
-        let d = Disconnect::from_verdict(verdict, self.now(), attempt, delay_ms, online_ms);
-        self.update_health(|h| {
-            h.last_cause = Some(d.cause);
-            h.last_code = d.code;
-            h.last_advice = Some(d.advice.clone());
-            h.attempt = self.retry.failures;
-        });
-        self.emit(EngineEvent::Disconnected(d));
+        let d = Disconnect::from_verdict(verdict, self.ctx.now(), attempt, delay_ms, online_ms);
+        self.ctx.out().disconnected(d, self.episode.failures());
     }
 
     fn stop_in(&mut self, end: EndState, verdict: &Verdict, archive: Option<String>) {
+        let out = self.ctx.out();
         let state = match end {
             EndState::LoggedOut => {
-                self.emit(EngineEvent::LoggedOut {
+                out.emit(EngineEvent::LoggedOut {
                     cause: verdict.cause,
                     archive: archive.clone(),
                 });
-                self.update_health(|h| h.jid = None);
                 ConnectionState::LoggedOut
             }
             EndState::Replaced => ConnectionState::Replaced,
             EndState::TempBanned { expire_secs } => ConnectionState::Paused {
                 reason: PausedReason::TempBanned {
                     until_ms: expire_secs
-                        .map(|s| self.now().saturating_add(Duration::from_secs(s))),
+                        .map(|s| self.ctx.now().saturating_add(Duration::from_secs(s))),
                 },
             },
             EndState::ClientOutdated => ConnectionState::Paused {
@@ -280,22 +172,15 @@ impl Supervisor {
             },
             EndState::RetriesExhausted => ConnectionState::Paused {
                 reason: PausedReason::RetriesExhausted {
-                    attempts: self.config.backoff.max_attempts,
+                    attempts: self.ctx.config().backoff.max_attempts,
                 },
             },
             EndState::QrExpired => ConnectionState::QrExpired,
             EndState::Closed => ConnectionState::Closed,
         };
-        if let Some(pending) = self.pending_logout.take() {
-            // The server removing this device is the unlink confirmed, even when its stream
-            // error overtook the answer to our request.
-            let removed = verdict.cause == wa_core::disconnect::Cause::DeviceRemoved;
-            let _ = pending.reply.send(Ok(LogoutOutcome {
-                unlinked_on_server: pending.unlinked_on_server || removed,
-                archive,
-            }));
-        }
-        self.set_state(state);
+        self.pending
+            .stopped(verdict.cause == Cause::DeviceRemoved, archive);
+        out.set_state(state);
     }
 
     /// Waits out a backoff delay; commands still work.
@@ -325,7 +210,12 @@ impl Supervisor {
 
     /// A command while no socket is open; `Some` ends the wait.
     fn idle_command(&mut self, cmd: Option<Command>) -> Option<Flow> {
-        match self.on_command(cmd, Where::Idle) {
+        let desk = Desk {
+            ctx: &self.ctx,
+            episode: &mut self.episode,
+            pending: &mut self.pending,
+        };
+        match commands::on_command(desk, cmd, Where::Idle) {
             Then::Stay => None,
             Then::Dial => Some(Flow::Dial),
             Then::Exit => Some(Flow::Exit),

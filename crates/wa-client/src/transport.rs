@@ -11,6 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use crate::mutex::lock;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -31,14 +32,12 @@ pub struct CloseNote(Arc<Mutex<Option<String>>>);
 impl CloseNote {
     /// Records the error that ended the link (the first one wins).
     pub fn set(&self, detail: String) {
-        if let Ok(mut note) = self.0.lock() {
-            note.get_or_insert(detail);
-        }
+        lock(&self.0).get_or_insert(detail);
     }
 
     /// The recorded error, if any.
     pub fn get(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|n| n.clone())
+        lock(&self.0).clone()
     }
 }
 

@@ -12,6 +12,7 @@ use wa_core::payload::AppVersion;
 use crate::clock::Clock;
 use crate::config::VersionConfig;
 use crate::events::VersionSource;
+use crate::mutex::lock;
 use crate::store::Store;
 use crate::transport::{tls_config, BoxFuture, TransportError};
 
@@ -107,13 +108,10 @@ pub(crate) async fn resolve(
     if let Some(v) = config.override_version {
         return (v, VersionSource::Override);
     }
-    let cached = match store.lock() {
-        Ok(s) => s.cached_version().unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "version cache unreadable");
-            None
-        }),
-        Err(_) => None,
-    };
+    let cached = lock(store).cached_version().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "version cache unreadable");
+        None
+    });
     let now = clock.now_ms();
     if let Some((v, at)) = cached {
         if !force_fetch && is_fresh(at, now, config.cache_for) {
@@ -123,10 +121,8 @@ pub(crate) async fn resolve(
     if let Some(url) = &config.sw_js_url {
         match tokio::time::timeout(config.fetch_timeout, fetcher.fetch(url)).await {
             Ok(Ok(v)) => {
-                if let Ok(mut s) = store.lock() {
-                    if let Err(e) = s.save_version(v, now) {
-                        tracing::warn!(error = %e, "could not cache the version");
-                    }
+                if let Err(e) = lock(store).save_version(v, now) {
+                    tracing::warn!(error = %e, "could not cache the version");
                 }
                 return (v, VersionSource::Fetched);
             }

@@ -6,6 +6,10 @@
 
 #![allow(missing_docs, clippy::all, clippy::pedantic)]
 
+/// The encoded `FileDescriptorSet` of every message here, for reflection (protobuf ⇄ JSON in
+/// `herald-cli debug proto`). Field `json_name`s are the protobufjs names Baileys uses.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
+
 /// Noise handshake messages and the ClientPayload (WAWebProtobufsWa6).
 pub mod wa6 {
     include!(concat!(env!("OUT_DIR"), "/wa6.rs"));

@@ -102,6 +102,31 @@ impl AckBook {
         Ok(self.owed.remove(pos))
     }
 
+    /// A receipt answers a message instead of an ack (messaging.md §0 item 1): a `<receipt
+    /// id to=FROM>` (any type) settles the owed message with that id and `from`, and each
+    /// `<list><item id>` it names. Returns how many it settled.
+    pub fn settle_by_receipt(&mut self, receipt: &Node) -> usize {
+        let Some(to) = receipt.attr("to").map(ToString::to_string) else {
+            return 0;
+        };
+        let mut ids: Vec<String> = receipt
+            .attr("id")
+            .map(ToString::to_string)
+            .into_iter()
+            .collect();
+        if let Some(list) = receipt.child("list") {
+            ids.extend(
+                list.children_by_tag("item")
+                    .filter_map(|i| i.attr("id"))
+                    .map(ToString::to_string),
+            );
+        }
+        let before = self.owed.len();
+        self.owed
+            .retain(|o| !(o.class == "message" && o.from == to && ids.contains(&o.id)));
+        before - self.owed.len()
+    }
+
     /// The earliest deadline.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.owed.iter().map(|o| o.deadline).min()

@@ -8,90 +8,22 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 use wa_core::binary::Node;
 use wa_core::payload::AppVersion;
-use wa_core::signal::{KeyPair, PublicKey};
+use wa_core::signal::PublicKey;
 
-use crate::certs::{self, ServerIdentity};
-use crate::config::SimConfig;
-use crate::conn::{self, ConnCommand};
-use crate::error::SimError;
-use crate::events::{EventBus, SimEvent};
-use crate::faults::{lock, FailureSpec, Faults, KickKind};
+use crate::conn;
 use crate::link::{MemoryLink, ServerSide, PIPE_CAPACITY};
-use crate::pairing::PairingBook;
 use crate::phone::{self, CodeRefused, CodeReport, ScanRefused, ScanReport};
-use crate::registry::{now_unix, ConnInfo, Counters, PastConn, Registry};
-use crate::state::{DeviceRecord, PhoneAccount, StateData, Store, StoredKeyPair};
-
-/// Everything the connections share.
-pub(crate) struct Shared {
-    pub(crate) config: SimConfig,
-    pub(crate) store: Mutex<Store>,
-    pub(crate) faults: Faults,
-    pub(crate) registry: Mutex<Registry>,
-    pub(crate) events: EventBus,
-    pub(crate) book: Mutex<PairingBook>,
-    identity: Mutex<ServerIdentity>,
-}
-
-impl Shared {
-    /// The leaf key and chain for a handshake starting now, reissued first if they are about
-    /// to expire.
-    pub(crate) fn server_identity(&self) -> ServerIdentity {
-        let now = now_unix();
-        let mut identity = lock(&self.identity);
-        let renew_at = identity
-            .not_after
-            .saturating_sub(self.config.cert_renew_before.as_secs());
-        if now >= renew_at {
-            let mut store = lock(&self.store);
-            let c = &self.config;
-            if certs::renew_if_needed(
-                &mut store.data,
-                now,
-                c.cert_renew_before,
-                c.intermediate_lifetime,
-                c.leaf_lifetime,
-            ) {
-                if let Err(e) = store.save() {
-                    tracing::error!(error = %e, "could not persist renewed certificates");
-                }
-            }
-            match certs::server_identity(&store.data) {
-                Ok(fresh) => *identity = fresh,
-                Err(e) => tracing::error!(error = %e, "could not rebuild the certificate chain"),
-            }
-        }
-        identity.clone()
-    }
-
-    /// The simulated phone's account key pair.
-    pub(crate) fn phone_key(&self) -> Result<KeyPair, SimError> {
-        lock(&self.store)
-            .data
-            .phone
-            .identity
-            .key_pair("phone identity")
-    }
-
-    /// Sends a command to one open connection; false if it is gone.
-    pub(crate) fn command(&self, conn: u64, command: ConnCommand) -> bool {
-        lock(&self.registry)
-            .open
-            .get(&conn)
-            .is_some_and(|c| c.commands.send(command).is_ok())
-    }
-
-    /// Sends a command to the chosen connection, or to every open one.
-    fn command_all(&self, conn: Option<u64>, command: impl Fn() -> ConnCommand) -> usize {
-        let registry = lock(&self.registry);
-        registry
-            .open
-            .values()
-            .filter(|c| conn.is_none_or(|id| id == c.info.id))
-            .filter(|c| c.commands.send(command()).is_ok())
-            .count()
-    }
-}
+use crate::shared::book::PairingBook;
+use crate::shared::certs;
+use crate::shared::config::SimConfig;
+use crate::shared::error::SimError;
+use crate::shared::events::{EventBus, SimEvent};
+use crate::shared::faults::{lock, FailureSpec, Faults, KickKind};
+use crate::shared::registry::{now_unix, ConnInfo, Counters, PastConn, Registry};
+use crate::shared::state::{DeviceRecord, PhoneAccount, StateData, Store, StoredKeyPair};
+use crate::shared::world::World;
+use crate::shared::ConnCommand;
+use crate::shared::Shared;
 
 /// A snapshot for `GET /admin/state`.
 #[derive(Debug, Clone, Serialize)]
@@ -163,8 +95,27 @@ impl Simulator {
             store.save()?;
         }
         let identity = certs::server_identity(&store.data)?;
+        let mut world = World::default();
+        if let Some(linked) = crate::accounts::linked_account(&store.data) {
+            world
+                .lid_to_pn
+                .insert(linked.lid.clone(), linked.pn.clone());
+            world.accounts.insert(linked.pn.clone(), linked);
+        }
+        for spec in &config.contacts {
+            crate::accounts::add_contact(&mut world, spec).map_err(SimError::World)?;
+        }
+        let linked_pn = store.data.phone.number.clone();
+        for spec in &config.groups {
+            let mut members = spec.participants.clone();
+            if !members.contains(&linked_pn) {
+                members.push(linked_pn.clone());
+            }
+            crate::groups::create(&mut world, &spec.subject, &members, spec.addressing)
+                .map_err(SimError::World)?;
+        }
         Ok(Simulator {
-            shared: Arc::new(Shared {
+            shared: Arc::new_cyclic(|this| Shared {
                 config,
                 store: Mutex::new(store),
                 faults: Faults::default(),
@@ -172,6 +123,8 @@ impl Simulator {
                 events: EventBus::default(),
                 book: Mutex::new(PairingBook::default()),
                 identity: Mutex::new(identity),
+                world: Mutex::new(world),
+                this: this.clone(),
             }),
         })
     }
@@ -230,7 +183,13 @@ impl Simulator {
     /// window, keys equal to the registration's) and sends `pair-success` to the registering
     /// connection (or `companion_reg_refresh`, see [`SimConfig::refresh_on_scan`]).
     pub fn scan(&self, qr: &str) -> Result<ScanReport, ScanRefused> {
-        phone::scan(&self.shared, qr)
+        phone::scan(&self.shared, qr, None)
+    }
+
+    /// [`Simulator::scan`] by the phone of another account (a contact): the companion is
+    /// linked to that account.
+    pub fn scan_as(&self, qr: &str, account: &str) -> Result<ScanReport, ScanRefused> {
+        phone::scan(&self.shared, qr, Some(account))
     }
 
     /// The user types the pairing code shown by the companion into the phone (protocol.md

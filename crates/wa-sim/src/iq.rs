@@ -4,16 +4,18 @@
 
 use wa_core::binary::{Jid, Node, Server};
 
-use crate::conn::ConnCommand;
-use crate::control::Shared;
-use crate::events::SimEvent;
-use crate::faults::{lock, KickKind};
 use crate::prekeys;
-use crate::registry::{now_unix, Count};
+use crate::relay::deliver::take_offline;
+use crate::shared::events::SimEvent;
+use crate::shared::faults::{lock, KickKind};
+use crate::shared::registry::{now_unix, Count};
+use crate::shared::world::DeviceAddr;
+use crate::shared::ConnCommand;
+use crate::shared::Shared;
 
 /// A logged-in connection's state.
 pub(crate) struct LoginSession {
-    pub(crate) device: u16,
+    /// The device JID, the key of its record in the store.
     pub(crate) jid: String,
     pub(crate) active: bool,
     pub(crate) offline_sent: bool,
@@ -38,28 +40,7 @@ impl IqResponse {
     }
 }
 
-fn server() -> Jid {
-    Jid::server_jid(Server::Pn)
-}
-
-/// `<iq from=@s.whatsapp.net id type="result"/>`.
-pub(crate) fn result(id: &str) -> Node {
-    Node::new("iq")
-        .with_attr("from", server())
-        .with_attr("type", "result")
-        .with_attr("id", id.to_owned())
-}
-
-/// `<iq from=@s.whatsapp.net id type="error"><error code text/></iq>`.
-pub(crate) fn error(id: &str, code: u16, text: &'static str) -> Node {
-    Node::new("iq")
-        .with_attr("from", server())
-        .with_attr("type", "error")
-        .with_attr("id", id.to_owned())
-        .with_children(vec![Node::new("error")
-            .with_attr("code", code.to_string())
-            .with_attr("text", text)])
-}
+pub(crate) use crate::iq_reply::{error, result, server};
 
 /// A keepalive ping: `xmlns="w:p" type="get"`, no child (whatsmeow) or `<ping/>` (Baileys).
 pub(crate) fn is_ping(iq: &Node) -> bool {
@@ -90,25 +71,25 @@ pub(crate) fn handle(
     let first = iq.children().first().map(|c| c.tag.as_ref()).unwrap_or("");
     match (xmlns, iq_type, first) {
         ("encrypt", "get", "count") => {
-            let n = prekeys::count(shared, session.device);
+            let n = prekeys::count(shared, &session.jid);
             IqResponse::reply(
                 result(id)
                     .with_children(vec![Node::new("count").with_attr("value", n.to_string())]),
             )
         }
-        ("encrypt", "get", "digest") => match prekeys::digest(shared, session.device) {
+        ("encrypt", "get", "digest") => match prekeys::digest(shared, &session.jid) {
             Some(digest) => IqResponse::reply(result(id).with_children(vec![digest])),
             None => IqResponse::reply(error(id, 404, "item-not-found")),
         },
         ("encrypt", "set", "rotate") => {
-            match prekeys::rotate(shared, session.device, &iq.children()[0]) {
+            match prekeys::rotate(shared, &session.jid, &iq.children()[0]) {
                 Ok(()) => IqResponse::reply(result(id)),
                 Err(e) => refused(shared, conn, id, "signed prekey rotation", &e),
             }
         }
         ("encrypt", "set", _) if iq.child("list").is_some() => {
             let max = shared.config.max_pre_keys_per_upload;
-            match prekeys::upload(shared, session.device, iq, max) {
+            match prekeys::upload(shared, &session.jid, iq, max) {
                 Ok(count) => {
                     tracing::info!(conn, count, "prekeys uploaded");
                     shared
@@ -125,19 +106,67 @@ pub(crate) fn handle(
             lock(&shared.registry).update(conn, |info| info.active = active);
             tracing::info!(conn, mode, "client switched mode");
             let mut response = IqResponse::reply(result(id));
-            // Offline delivery starts when the client goes active; nothing is queued here, so
-            // the end marker follows at once.
+            // Offline delivery starts when the client goes active: what was queued while it
+            // was away, in order, then the end marker with the count.
             if active && !session.offline_sent {
                 session.offline_sent = true;
-                response.then.push(
-                    Node::new("ib")
-                        .with_attr("from", server())
-                        .with_children(vec![Node::new("offline").with_attr("count", "0")]),
-                );
+                let queued = match session.jid.parse::<Jid>() {
+                    Ok(jid) => {
+                        let device = DeviceAddr::new(jid.user, jid.device);
+                        take_offline(&mut lock(&shared.world), &device)
+                    }
+                    Err(_) => Vec::new(),
+                };
+                let count = queued.len();
+                response.then.extend(queued);
+                response
+                    .then
+                    .push(
+                        Node::new("ib")
+                            .with_attr("from", server())
+                            .with_children(vec![
+                                Node::new("offline").with_attr("count", count.to_string())
+                            ]),
+                    );
             }
             response
         }
         ("md", "set", "remove-companion-device") => remove_device(shared, conn, session, iq, id),
+        ("usync", "get", _) => {
+            let store = lock(&shared.store);
+            let world = lock(&shared.world);
+            IqResponse::reply(crate::usync::usync(&world, &store.data, iq, id))
+        }
+        ("encrypt", "get", "key") => {
+            let mut store = lock(&shared.store);
+            let mut world = lock(&shared.world);
+            let reply = crate::usync::bundles(&mut world, &mut store.data, iq, id);
+            if let Err(e) = store.save() {
+                tracing::error!(error = %e, "could not persist served prekeys");
+            }
+            IqResponse::reply(reply)
+        }
+        ("w:g2", _, _) => {
+            let store = lock(&shared.store);
+            let mut world = lock(&shared.world);
+            let pn = session
+                .jid
+                .split([':', '@'])
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            IqResponse::reply(crate::groups::handle(
+                shared,
+                &store.data,
+                &mut world,
+                &pn,
+                iq,
+                id,
+            ))
+        }
+        // Issuing our privacy token to a contact (messaging.md §4.1): accepted; the contact's
+        // own token reaches us with the `privacy_token` notification.
+        ("privacy", "set", "tokens") => IqResponse::reply(result(id)),
         _ => {
             tracing::info!(conn, %iq, "iq not simulated; answered 501");
             IqResponse::reply(error(id, 501, "feature-not-implemented"))
@@ -170,10 +199,20 @@ fn remove_device(
         .and_then(|t| t.parse::<Jid>().ok());
     let removed = {
         let mut store = lock(&shared.store);
+        // A companion removes a device of its own account, never the phone.
+        let own_user = session
+            .jid
+            .split([':', '@'])
+            .next()
+            .unwrap_or("")
+            .to_owned();
         let ours = target
             .as_ref()
-            .filter(|j| j.user == store.data.phone.number && j.device != 0);
-        let removed = ours.and_then(|j| store.data.devices.remove(&j.device));
+            .filter(|j| j.user == own_user && j.device != 0);
+        let removed = ours.and_then(|j| {
+            let key = Jid::with_device(j.user.clone(), j.device, Server::Pn).to_string();
+            store.data.devices.remove(&key)
+        });
         if removed.is_some() {
             if let Err(e) = store.save() {
                 tracing::error!(error = %e, "could not persist a device removal");

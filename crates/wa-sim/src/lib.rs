@@ -13,33 +13,39 @@
 //! the `wa-sim serve` binary, which serves the same thing over a WebSocket on 127.0.0.1 with
 //! an HTTP control API under `/admin/`.
 
+mod accounts;
 mod acks;
-mod certs;
-mod config;
 mod conn;
 mod control;
-mod error;
-mod events;
-mod faults;
+mod control_world;
+mod groups;
 mod iq;
+mod iq_reply;
 mod link;
 mod login;
 mod pairing;
 mod pairing_code;
+mod peer;
 mod phone;
 mod prekeys;
-mod registry;
+mod relay;
 pub mod server;
-mod state;
+mod server_world;
+mod shared;
+mod usync;
 
+pub use accounts::{ContactView, WorldError};
 pub use acks::ACKED_TAGS;
-pub use config::SimConfig;
 pub use control::{DeviceView, FaultView, Simulator, StateView};
-pub use error::SimError;
-pub use events::{init_tracing, SimEvent};
-pub use faults::{FailureSpec, KickKind, UnknownFailure, UnknownKick};
+pub use control_world::{DeviceMessages, MessagesView};
 pub use link::MemoryLink;
 pub use phone::{CodeRefused, CodeReport, ScanRefused, ScanReport};
 pub use prekeys::UploadError;
-pub use registry::{ConnInfo, Counters, PastConn, Phase};
-pub use state::{DeviceRecord, STATE_FILE};
+pub use relay::outgoing::{Chat, SendError};
+pub use shared::config::{ContactSpec, GroupSpec, SimConfig};
+pub use shared::error::SimError;
+pub use shared::events::{init_tracing, SimEvent};
+pub use shared::faults::{FailureSpec, KickKind, UnknownFailure, UnknownKick};
+pub use shared::registry::{ConnInfo, Counters, PastConn, Phase};
+pub use shared::state::{DeviceRecord, STATE_FILE};
+pub use shared::world::{Addressing, DuplicateBehaviour, Group, Refusal, Seen, Sent};

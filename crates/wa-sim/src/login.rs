@@ -1,14 +1,14 @@
 //! What the server decides right after the handshake, from the ClientPayload (protocol.md §3,
 //! §6.1, §8.1): pair a new companion, log a known device in, or send `<failure>`.
 
-use wa_core::binary::{Jid, Node};
+use wa_core::binary::{Jid, Node, Server};
 use wa_core::payload::{validate_client_payload, AppVersion, PayloadKind, Registration};
 use wa_core::signal::PublicKey;
 
-use crate::control::Shared;
-use crate::faults::{failure, is_outdated, lock};
-use crate::registry::now_unix;
-use crate::state::DeviceRecord;
+use crate::shared::faults::{failure, is_outdated, lock};
+use crate::shared::registry::now_unix;
+use crate::shared::state::DeviceRecord;
+use crate::shared::Shared;
 
 /// The decision.
 pub(crate) enum Admission {
@@ -101,17 +101,21 @@ pub(crate) fn admit(
 
 fn find_device(shared: &Shared, username: u64, device: u32) -> Result<DeviceRecord, String> {
     let store = lock(&shared.store);
-    if store.data.phone.number != username.to_string() {
+    let user = username.to_string();
+    let key = u16::try_from(device)
+        .ok()
+        .map(|d| Jid::with_device(user.clone(), d, Server::Pn).to_string());
+    if let Some(record) = key.and_then(|k| store.data.devices.get(&k)) {
+        return Ok(record.clone());
+    }
+    let known = store.data.phone.number == user || lock(&shared.world).accounts.contains_key(&user);
+    if !known {
         return Err(format!(
-            "username {username} is not this server's account ({})",
+            "username {username} is not an account of this server ({} or a contact)",
             store.data.phone.number
         ));
     }
-    u16::try_from(device)
-        .ok()
-        .and_then(|d| store.data.devices.get(&d))
-        .cloned()
-        .ok_or_else(|| format!("device {username}:{device} is not paired here"))
+    Err(format!("device {username}:{device} is not paired here"))
 }
 
 /// `<success>` with the attributes the real server sends (protocol.md §6.1, example K).

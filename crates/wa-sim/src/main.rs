@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use wa_sim::{init_tracing, server, SimConfig, Simulator};
 
 const USAGE: &str = "usage: wa-sim serve --port P --state DIR [--json] [--ack-deadline-ms N] \
-[--close-after-last-ref-ms N] [--pbkdf2-iterations N] [--refresh-on-scan]";
+[--close-after-last-ref-ms N] [--pbkdf2-iterations N] [--refresh-on-scan] [--contacts N] \
+[--contact-devices N] [--demo-world [--read-after-ms N]]";
 
 struct Args {
     port: u16,
@@ -25,6 +26,8 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut port = None;
     let mut json = false;
     let mut config = SimConfig::default();
+    let (mut contacts, mut companions, mut demo) = (0usize, 0u16, false);
+    let mut read_after = std::time::Duration::from_millis(2_500);
     while let Some(flag) = it.next() {
         let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
         let millis = |v: String| {
@@ -51,9 +54,32 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
                     .map_err(|_| format!("--pbkdf2-iterations: {v:?}"))?;
             }
             "--refresh-on-scan" => config.refresh_on_scan = true,
+            "--contacts" => {
+                let v = value()?;
+                contacts = v
+                    .parse()
+                    .map_err(|_| format!("--contacts: {v:?} is not a number"))?;
+            }
+            "--contact-devices" => {
+                let v = value()?;
+                companions = v
+                    .parse()
+                    .map_err(|_| format!("--contact-devices: {v:?} is not a number"))?;
+            }
+            "--demo-world" => demo = true,
+            "--read-after-ms" => read_after = millis(value()?)?,
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
+    if demo {
+        config = config.demo_world(read_after);
+    }
+    config
+        .contacts
+        .extend((0..contacts).map(|_| wa_sim::ContactSpec {
+            companions,
+            ..wa_sim::ContactSpec::default()
+        }));
     let port = port.ok_or(format!("--port is required\n{USAGE}"))?;
     if config.state_dir.is_none() {
         return Err(format!("--state is required\n{USAGE}"));

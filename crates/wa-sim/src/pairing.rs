@@ -2,7 +2,7 @@
 //! the windows they can be scanned in, the identity the phone issues, and the check of the
 //! companion's `pair-device-sign` before the device is persisted.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
@@ -10,66 +10,18 @@ use base64::Engine as _;
 use rand_core::{OsRng, RngCore as _};
 use tokio::time::Instant;
 use wa_core::binary::{Jid, Node, Server};
-use wa_core::pair::code::{PrimaryLinking, WRAPPED_EPHEMERAL_LEN};
-use wa_core::pair::phone::{issue_device_identity, IssuedIdentity};
+use wa_core::pair::phone::issue_device_identity;
 use wa_core::payload::Registration;
 use wa_core::proto::{AdvDeviceIdentity, AdvEncryptionType};
 use wa_core::signal::PublicKey;
 use wa_core::stanza::pair::{PairDevice, PairSuccess};
 
-use crate::control::Shared;
-use crate::events::SimEvent;
-use crate::faults::lock;
-use crate::registry::now_unix;
-use crate::state::{DeviceRecord, StoredSignedPreKey};
-
-/// One ref handed to a registering connection.
-pub(crate) struct RefEntry {
-    pub(crate) conn: u64,
-    /// 0-based position in the `pair-device`.
-    pub(crate) index: usize,
-    pub(crate) valid_from: Instant,
-    pub(crate) valid_until: Instant,
-    /// What the QR must carry: the connection's Noise static key and registration.
-    pub(crate) noise_pub: PublicKey,
-    pub(crate) registration: Arc<Registration>,
-}
-
-/// A pairing-code attempt (protocol.md §5.4) of one connection.
-pub(crate) struct CodeEntry {
-    pub(crate) conn: u64,
-    pub(crate) wrapped_companion_ephemeral_pub: [u8; WRAPPED_EPHEMERAL_LEN],
-    pub(crate) pairing_ref: Vec<u8>,
-    /// Set once the user typed the code on the phone.
-    pub(crate) primary: Option<PrimaryLinking>,
-}
-
-/// Every pairing in progress, shared between the connections and the phone.
-#[derive(Default)]
-pub(crate) struct PairingBook {
-    pub(crate) refs: HashMap<String, RefEntry>,
-    /// With `refresh_on_scan`: the ADV secret of the first scan, per connection.
-    pub(crate) first_scan_secret: HashMap<u64, [u8; 32]>,
-    pub(crate) codes: BTreeMap<u64, CodeEntry>,
-}
-
-impl PairingBook {
-    /// Forgets everything about a connection (closed, or paired).
-    pub(crate) fn forget(&mut self, conn: u64) {
-        self.refs.retain(|_, r| r.conn != conn);
-        self.first_scan_secret.remove(&conn);
-        self.codes.remove(&conn);
-    }
-}
-
-/// `pair-success` sent, `pair-device-sign` awaited.
-pub(crate) struct PendingPair {
-    pub(crate) iq_id: String,
-    pub(crate) issued: IssuedIdentity,
-    /// Persisted once the signature checks out.
-    pub(crate) device: DeviceRecord,
-    pub(crate) success: PairSuccess,
-}
+use crate::shared::book::{server_id, PendingPair, RefEntry};
+use crate::shared::events::SimEvent;
+use crate::shared::faults::lock;
+use crate::shared::registry::now_unix;
+use crate::shared::state::{DeviceRecord, StoredSignedPreKey};
+use crate::shared::Shared;
 
 /// A registering connection's pairing state.
 pub(crate) struct PairingSession {
@@ -80,13 +32,6 @@ pub(crate) struct PairingSession {
     /// When the connection is closed if nothing was scanned.
     pub(crate) close_at: Instant,
     pub(crate) pending: Option<PendingPair>,
-}
-
-/// A random id for a server-initiated iq or notification, digits only like the server's.
-pub(crate) fn server_id() -> String {
-    let mut b = [0u8; 8];
-    OsRng.fill_bytes(&mut b);
-    u64::from_be_bytes(b).to_string()
 }
 
 /// Starts pairing on `conn`: issues the refs with their windows and returns the session and
@@ -147,26 +92,45 @@ pub(crate) fn issue(
     registration: &Registration,
     noise_pub: &PublicKey,
     adv_secret: &[u8; 32],
+    contact: Option<&str>,
 ) -> Result<PendingPair, String> {
-    let account = shared.phone_key().map_err(|e| e.to_string())?;
+    let mut account = shared.phone_key().map_err(|e| e.to_string())?;
     let (device_id, key_index, number, lid) = {
         let mut store = lock(&shared.store);
-        let data = &mut store.data;
-        let device_id = data.next_device;
-        data.next_device = data
-            .next_device
-            .checked_add(1)
-            .ok_or("device ids exhausted")?;
-        let key_index = data.next_key_index;
-        data.next_key_index = data.next_key_index.wrapping_add(1);
-        let ids = (
-            device_id,
-            key_index,
-            data.phone.number.clone(),
-            data.phone.lid.clone(),
-        );
-        store.save().map_err(|e| e.to_string())?;
-        ids
+        let other = contact.filter(|pn| *pn != store.data.phone.number);
+        if let Some(pn) = other {
+            // The contact's own phone links this companion to the contact's account.
+            let mut world = lock(&shared.world);
+            let taken = crate::relay::rules::devices_of(&world, &store.data, pn);
+            let found = world
+                .accounts
+                .get_mut(pn)
+                .ok_or_else(|| format!("no account {pn}"))?;
+            let mut n = found.next_device.max(1);
+            while taken.contains(&n) {
+                n += 1;
+            }
+            found.next_device = n + 1;
+            account = found.account_key.clone();
+            (n, u32::from(n), found.pn.clone(), found.lid.clone())
+        } else {
+            let data = &mut store.data;
+            let device_id = data.next_device;
+            data.next_device = data
+                .next_device
+                .checked_add(1)
+                .ok_or("device ids exhausted")?;
+            let key_index = data.next_key_index;
+            data.next_key_index = data.next_key_index.wrapping_add(1);
+            let ids = (
+                device_id,
+                key_index,
+                data.phone.number.clone(),
+                data.phone.lid.clone(),
+            );
+            store.save().map_err(|e| e.to_string())?;
+            ids
+        }
     };
     let now = now_unix();
     let device = AdvDeviceIdentity {
@@ -226,6 +190,6 @@ pub(crate) fn issue(
 /// Persists a device whose `pair-device-sign` checked out.
 pub(crate) fn persist(shared: &Shared, device: DeviceRecord) -> Result<(), String> {
     let mut store = lock(&shared.store);
-    store.data.devices.insert(device.device, device);
+    store.data.devices.insert(device.jid.clone(), device);
     store.save().map_err(|e| e.to_string())
 }

@@ -7,11 +7,12 @@ use wa_core::binary::Node;
 use wa_core::pair::qr::CompanionWebClientType;
 use wa_core::stanza::link_code::{CompanionFinish, CompanionHello, CompanionHelloResult};
 
-use crate::control::Shared;
-use crate::faults::lock;
 use crate::iq;
 use crate::login::error_chain;
-use crate::pairing::{self, CodeEntry, PairingSession, PendingPair};
+use crate::pairing::{self, PairingSession};
+use crate::shared::book::{CodeEntry, PendingPair};
+use crate::shared::faults::lock;
+use crate::shared::Shared;
 
 /// Browsers the server accepts at the start of `companion_platform_display` (whatsmeow
 /// issues #449/#450: anything else is refused).
@@ -178,6 +179,7 @@ pub(crate) fn companion_finish(
         &session.registration,
         &session.noise_pub,
         &adv_secret,
+        None,
     )
     .map_err(|why| refusal(&id, 500, "internal-error", why))?;
     Ok((iq::result(&finish.id), Box::new(pending)))

@@ -9,12 +9,13 @@ use wa_core::pair::code::{LinkingCode, PrimaryLinking};
 use wa_core::pair::qr::{CompanionWebClientType, QrData, QrError};
 use wa_core::stanza::link_code::PrimaryHello;
 
-use crate::conn::ConnCommand;
-use crate::control::Shared;
-use crate::events::SimEvent;
-use crate::faults::lock;
-use crate::pairing::{self, server_id};
-use crate::registry::Count;
+use crate::pairing;
+use crate::shared::book::server_id;
+use crate::shared::events::SimEvent;
+use crate::shared::faults::lock;
+use crate::shared::registry::Count;
+use crate::shared::ConnCommand;
+use crate::shared::Shared;
 
 /// What the phone checked and did for an accepted scan.
 #[derive(Debug, Clone, Serialize)]
@@ -99,8 +100,12 @@ pub enum CodeRefused {
     Crypto(#[source] wa_core::pair::code::PairCodeError),
 }
 
-pub(crate) fn scan(shared: &Shared, text: &str) -> Result<ScanReport, ScanRefused> {
-    let result = scan_checked(shared, text);
+pub(crate) fn scan(
+    shared: &Shared,
+    text: &str,
+    account: Option<&str>,
+) -> Result<ScanReport, ScanRefused> {
+    let result = scan_checked(shared, text, account);
     if let Err(why) = &result {
         lock(&shared.registry).count(Count::Rejection);
         tracing::warn!(reason = %why, qr = text, "phone refused the scan");
@@ -108,7 +113,11 @@ pub(crate) fn scan(shared: &Shared, text: &str) -> Result<ScanReport, ScanRefuse
     result
 }
 
-fn scan_checked(shared: &Shared, text: &str) -> Result<ScanReport, ScanRefused> {
+fn scan_checked(
+    shared: &Shared,
+    text: &str,
+    account: Option<&str>,
+) -> Result<ScanReport, ScanRefused> {
     let mut checks = Vec::new();
     let qr = QrData::parse(text.trim()).map_err(ScanRefused::BadQr)?;
     checks.push("QR has the 5-field form with 32-byte keys".to_owned());
@@ -179,7 +188,7 @@ fn scan_checked(shared: &Shared, text: &str) -> Result<ScanReport, ScanRefused> 
         book.forget(found.0);
         found
     };
-    let pending = pairing::issue(shared, &registration, &noise_pub, &qr.adv_secret)
+    let pending = pairing::issue(shared, &registration, &noise_pub, &qr.adv_secret, account)
         .map_err(ScanRefused::Internal)?;
     checks.push(format!(
         "signed an ADV identity (key index {}) with the account key",
@@ -245,7 +254,7 @@ fn enter_code_checked(shared: &Shared, typed: &str) -> Result<CodeReport, CodeRe
         };
         (entry.conn, hello)
     };
-    let node = hello.to_node(crate::registry::now_unix());
+    let node = hello.to_node(crate::shared::registry::now_unix());
     if !shared.command(conn, ConnCommand::Send(Box::new(node))) {
         return Err(CodeRefused::NothingPending);
     }

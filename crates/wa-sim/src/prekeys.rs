@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use wa_core::binary::Node;
 use wa_core::signal::{xeddsa, PublicKey, DJB_TYPE};
 
-use crate::control::Shared;
-use crate::faults::lock;
-use crate::state::{StoredPreKey, StoredSignedPreKey};
+use crate::shared::faults::lock;
+use crate::shared::state::{StoredPreKey, StoredSignedPreKey};
+use crate::shared::Shared;
 
 /// Why an upload or rotation is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,11 +98,11 @@ fn signed_pre_key(skey: &Node, identity: &PublicKey) -> Result<StoredSignedPreKe
 }
 
 /// Unused prekeys the server holds for `device`.
-pub(crate) fn count(shared: &Shared, device: u16) -> usize {
+pub(crate) fn count(shared: &Shared, device: &str) -> usize {
     lock(&shared.store)
         .data
         .devices
-        .get(&device)
+        .get(device)
         .map_or(0, |d| d.available_pre_keys())
 }
 
@@ -110,7 +110,7 @@ pub(crate) fn count(shared: &Shared, device: u16) -> usize {
 /// `<type>`, `<identity>`, `<list>` and `<skey>`). Returns how many prekeys were stored.
 pub(crate) fn upload(
     shared: &Shared,
-    device: u16,
+    device: &str,
     iq: &Node,
     max: usize,
 ) -> Result<usize, UploadError> {
@@ -143,7 +143,7 @@ pub(crate) fn upload(
     let record = store
         .data
         .devices
-        .get_mut(&device)
+        .get_mut(device)
         .ok_or(UploadError::DeviceGone)?;
     if registration != record.registration_id {
         return Err(UploadError::RegistrationMismatch {
@@ -175,13 +175,13 @@ pub(crate) fn upload(
 }
 
 /// `<rotate><skey>…</skey></rotate>`: a new signed prekey.
-pub(crate) fn rotate(shared: &Shared, device: u16, rotate: &Node) -> Result<(), UploadError> {
+pub(crate) fn rotate(shared: &Shared, device: &str, rotate: &Node) -> Result<(), UploadError> {
     let skey = rotate.child("skey").ok_or(UploadError::Missing("skey"))?;
     let mut store = lock(&shared.store);
     let record = store
         .data
         .devices
-        .get_mut(&device)
+        .get_mut(device)
         .ok_or(UploadError::DeviceGone)?;
     let identity = record.identity_pub().ok_or(UploadError::IdentityMismatch)?;
     record.signed_pre_key = signed_pre_key(skey, &identity)?;
@@ -194,9 +194,9 @@ pub(crate) fn rotate(shared: &Shared, device: u16, rotate: &Node) -> Result<(), 
 /// `<digest>`: what the server holds for the device. The real server adds a `<hash>` whose
 /// construction is unverified, so none is sent; the reference clients only check that the
 /// digest exists.
-pub(crate) fn digest(shared: &Shared, device: u16) -> Option<Node> {
+pub(crate) fn digest(shared: &Shared, device: &str) -> Option<Node> {
     let store = lock(&shared.store);
-    let record = store.data.devices.get(&device)?;
+    let record = store.data.devices.get(device)?;
     let decode = |h: &str| hex::decode(h).unwrap_or_default();
     let spk = &record.signed_pre_key;
     let ids = record

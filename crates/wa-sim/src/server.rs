@@ -17,10 +17,10 @@ use tokio::sync::{mpsc, oneshot};
 use wa_core::payload::AppVersion;
 
 use crate::control::Simulator;
-use crate::error::SimError;
-use crate::events::SimEvent;
-use crate::faults::{FailureSpec, KickKind};
 use crate::link::{CloseKind, ServerSide, PIPE_CAPACITY};
+use crate::shared::error::SimError;
+use crate::shared::events::SimEvent;
+use crate::shared::faults::{FailureSpec, KickKind};
 
 /// The WebSocket read limit (the reference clients use 16 MiB).
 const MAX_MESSAGE: usize = 16 << 20;
@@ -51,6 +51,7 @@ pub async fn serve(sim: Simulator, listener: TcpListener) -> Result<(), SimError
         .route("/admin/delay", post(delay))
         .route("/admin/min-version", post(min_version))
         .route("/admin/state", get(state))
+        .merge(crate::server_world::routes())
         .with_state(sim);
     axum::serve(listener, app).await.map_err(SimError::Serve)
 }
@@ -122,9 +123,13 @@ async fn bridge(sim: Simulator, mut socket: WebSocket) {
     }
 }
 
-async fn scan(State(sim): State<Simulator>, body: String) -> Response {
+async fn scan(State(sim): State<Simulator>, Query(p): Params, body: String) -> Response {
     let mut events = sim.subscribe();
-    let report = match sim.scan(&body) {
+    let scanned = match p.get("account") {
+        Some(account) => sim.scan_as(&body, account),
+        None => sim.scan(&body),
+    };
+    let report = match scanned {
         Ok(report) => report,
         Err(refused) => {
             let message = crate::login::error_chain(&refused);

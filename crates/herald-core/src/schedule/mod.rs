@@ -8,6 +8,7 @@ pub mod catch_up;
 pub mod clock;
 pub mod draft;
 pub mod edit;
+pub mod engine_sender;
 pub mod gate;
 pub mod gate_log;
 pub mod inbound;

@@ -12,6 +12,7 @@ use wa_core::stanza::iq::Iq;
 use wa_core::stanza::StanzaError;
 
 use super::Activity;
+use crate::mutex::lock;
 
 /// Why an IQ got no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -71,10 +72,7 @@ impl SocketHandle {
 
     /// A fresh IQ id.
     pub fn next_id(&self) -> String {
-        match self.ids.lock() {
-            Ok(mut g) => g.next_id(),
-            Err(poisoned) => poisoned.into_inner().next_id(),
-        }
+        lock(&self.ids).next_id()
     }
 
     /// Sends an IQ (an `id` is added if it has none) and waits for its answer with the
@@ -123,9 +121,7 @@ impl SocketHandle {
             }
         };
         let (tx, rx) = oneshot::channel();
-        if let Ok(mut w) = self.waiters.lock() {
-            w.insert(id.clone(), tx);
-        }
+        lock(&self.waiters).insert(id.clone(), tx);
         let lost = || IqError::ConnectionLost { id: id.clone() };
         if self.writer.send(node).await.is_err() {
             self.forget(&id);
@@ -145,9 +141,7 @@ impl SocketHandle {
     }
 
     fn forget(&self, id: &str) {
-        if let Ok(mut w) = self.waiters.lock() {
-            w.remove(id);
-        }
+        lock(&self.waiters).remove(id);
     }
 
     /// Send/receive times for the dead-socket rule.

@@ -13,6 +13,7 @@ use wa_core::stanza::ack::ack_for_view;
 use super::handshake::closed_reason;
 use super::iq::Waiters;
 use super::{Activity, Inbound};
+use crate::mutex::lock;
 use crate::transport::CloseNote;
 
 pub(super) async fn write_loop(
@@ -60,9 +61,7 @@ pub(super) struct ReadLoop {
 pub(super) async fn read_loop(mut r: ReadLoop) {
     let reason = read_until_closed(&mut r).await;
     // Every IQ still waiting learns the connection is gone (its sender is dropped).
-    if let Ok(mut w) = r.waiters.lock() {
-        w.clear();
-    }
+    lock(&r.waiters).clear();
     let _ = r.inbound.send(Inbound::Closed(reason)).await;
 }
 
@@ -132,11 +131,7 @@ fn route(r: &ReadLoop, view: NodeRef<'_>, frame: &Bytes) -> Option<(Option<Node>
                 .is_some_and(|t| t == "result" || t == "error");
         if is_answer {
             if let Some(id) = view.attr_str("id") {
-                let waiter = r
-                    .waiters
-                    .lock()
-                    .ok()
-                    .and_then(|mut w| w.remove(&*id.to_cow()));
+                let waiter = lock(&r.waiters).remove(&*id.to_cow());
                 if let Some(waiter) = waiter {
                     let _ = waiter.send(view.to_node_shared(frame));
                     return None;
@@ -144,5 +139,12 @@ fn route(r: &ReadLoop, view: NodeRef<'_>, frame: &Bytes) -> Option<(Option<Node>
             }
         }
     }
-    Some((ack_for_view(&view), view.to_node_shared(frame)))
+    // A message is answered by the engine once it is handled: its delivery receipt is its
+    // ack, and a decrypt failure gets a retry receipt and a nack (messaging.md §8).
+    let ack = if tag == "message" {
+        None
+    } else {
+        ack_for_view(&view)
+    };
+    Some((ack, view.to_node_shared(frame)))
 }

@@ -6,14 +6,14 @@ use wa_core::pair::phone::verify_pair_device_sign;
 use wa_core::stanza::pair::PairDeviceSign;
 
 use super::{Conn, ConnCommand, Flow, Stage};
-use crate::events::SimEvent;
-use crate::faults::{lock, restart_required};
 use crate::iq;
 use crate::link::{CloseKind, Out};
 use crate::login::error_chain;
 use crate::pairing;
 use crate::pairing_code;
-use crate::registry::Count;
+use crate::shared::events::SimEvent;
+use crate::shared::faults::{lock, restart_required};
+use crate::shared::registry::Count;
 
 impl Conn {
     pub(super) fn on_pairing_iq(&mut self, node: Node, id: &str, iq_type: &str) -> Flow {

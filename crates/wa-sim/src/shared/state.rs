@@ -14,7 +14,7 @@ use rand_core::{OsRng, RngCore as _};
 use serde::{Deserialize, Serialize};
 use wa_core::signal::{KeyPair, PublicKey};
 
-use crate::error::SimError;
+use crate::shared::error::SimError;
 
 /// The file name inside the state directory.
 pub const STATE_FILE: &str = "state.json";
@@ -133,6 +133,11 @@ impl DeviceRecord {
         decode_pub(&self.identity_pub_hex)
     }
 
+    /// The account's phone number (the user part of the JID).
+    pub fn user(&self) -> &str {
+        self.jid.split([':', '@']).next().unwrap_or("")
+    }
+
     /// Prekeys not yet handed out.
     pub fn available_pre_keys(&self) -> usize {
         self.pre_keys.values().filter(|k| !k.used).count()
@@ -142,6 +147,16 @@ impl DeviceRecord {
 fn decode_pub(hex_text: &str) -> Option<PublicKey> {
     let bytes = hex::decode(hex_text).ok()?;
     PublicKey::from_slice(&bytes).ok()
+}
+
+/// Reads the device map whatever it was keyed by (older files keyed it by device number) and
+/// keys it by each record's JID.
+fn devices_by_jid<'de, D>(deserializer: D) -> Result<BTreeMap<String, DeviceRecord>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let map = BTreeMap::<String, DeviceRecord>::deserialize(deserializer)?;
+    Ok(map.into_values().map(|d| (d.jid.clone(), d)).collect())
 }
 
 /// Everything in `state.json`.
@@ -155,10 +170,11 @@ pub struct StateData {
     pub leaf: StoredCert,
     /// The simulated phone.
     pub phone: PhoneAccount,
-    /// Paired devices by device id.
-    #[serde(default)]
-    pub devices: BTreeMap<u16, DeviceRecord>,
-    /// The next device id to give out.
+    /// Paired companions by device JID (`number:device@s.whatsapp.net`), of the linked
+    /// account and of contacts another client linked to.
+    #[serde(default, deserialize_with = "devices_by_jid")]
+    pub devices: BTreeMap<String, DeviceRecord>,
+    /// The next device id to give out on the linked account.
     pub next_device: u16,
     /// The next ADV key index to give out.
     pub next_key_index: u32,

@@ -9,8 +9,8 @@ use rand_core::OsRng;
 use wa_core::noise::cert::{build_cert_chain, CertChainSpec};
 use wa_core::signal::KeyPair;
 
-use crate::error::SimError;
-use crate::state::{StateData, StoredCert, StoredKeyPair};
+use crate::shared::error::SimError;
+use crate::shared::state::{StateData, StoredCert, StoredKeyPair};
 
 /// What a handshake needs: the leaf key pair (Noise static) and the encoded CertChain.
 #[derive(Clone)]

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::conn::ConnCommand;
+use crate::shared::ConnCommand;
 
 /// Past connections kept for the state view; older ones are forgotten.
 const PAST_CONNECTIONS_KEPT: usize = 10_000;

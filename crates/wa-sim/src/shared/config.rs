@@ -5,6 +5,48 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::Deserialize;
+
+use crate::shared::world::{Addressing, DuplicateBehaviour};
+
+/// A contact account to create: every field has a default, so `{}` is a valid contact.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct ContactSpec {
+    /// Phone number, digits only (default: the next free `1555100xxxx`).
+    pub pn: Option<String>,
+    /// LID user, digits only (default: derived from the phone number).
+    pub lid: Option<String>,
+    /// Display name (default: `Contact N`).
+    pub name: Option<String>,
+    /// Companion devices besides the phone (simulated, each a Signal peer).
+    pub companions: u16,
+    /// Which namespace 1:1 messages to it must use.
+    pub addressing: Addressing,
+    /// What its devices do with a duplicate.
+    pub duplicates: DuplicateBehaviour,
+    /// A first message to it needs its privacy token (else ack 463).
+    pub token_required: bool,
+    /// Read what arrives after this many milliseconds (demo mode); absent: only when told.
+    pub read_after_ms: Option<u64>,
+    /// Reply to one message in this many (0: never).
+    pub reply_every: u32,
+    /// The replies, used in turn.
+    pub replies: Vec<String>,
+}
+
+/// A group to create at start.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct GroupSpec {
+    /// The subject.
+    pub subject: String,
+    /// Members by phone number; the first is the creator. The linked account is always added.
+    pub participants: Vec<String>,
+    /// How members are named on the wire.
+    pub addressing: Addressing,
+}
+
 /// How the simulator behaves.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -48,6 +90,10 @@ pub struct SimConfig {
     pub refresh_on_scan: bool,
     /// Most prekeys accepted in one upload (the reference clients' largest batch is 812).
     pub max_pre_keys_per_upload: usize,
+    /// Contacts created at start (in memory: they are made anew on every start).
+    pub contacts: Vec<ContactSpec>,
+    /// Groups created at start, after the contacts.
+    pub groups: Vec<GroupSpec>,
 }
 
 impl Default for SimConfig {
@@ -71,11 +117,47 @@ impl Default for SimConfig {
             pbkdf2_iterations: wa_core::pair::code::DEFAULT_PBKDF2_ITERATIONS,
             refresh_on_scan: false,
             max_pre_keys_per_upload: 812,
+            contacts: Vec::new(),
+            groups: Vec::new(),
         }
     }
 }
 
 impl SimConfig {
+    /// Demo mode's world: three named contacts whose phones confirm at once, read after
+    /// `read_after` and now and then reply, and a group with all of them.
+    pub fn demo_world(mut self, read_after: Duration) -> Self {
+        let ms = u64::try_from(read_after.as_millis()).unwrap_or(u64::MAX);
+        let contact = |pn: &str, name: &str, every: u32, replies: &[&str]| ContactSpec {
+            pn: Some(pn.to_owned()),
+            name: Some(name.to_owned()),
+            read_after_ms: Some(ms),
+            reply_every: every,
+            replies: replies.iter().map(|r| (*r).to_owned()).collect(),
+            ..ContactSpec::default()
+        };
+        self.contacts = vec![
+            contact(
+                "15551230001",
+                "Ada",
+                2,
+                &["Thanks!", "Got it 👍", "See you then"],
+            ),
+            contact("15551230002", "Grace", 3, &["Perfect, thank you", "Noted"]),
+            contact("15551230003", "Linus", 0, &[]),
+        ];
+        self.groups = vec![GroupSpec {
+            subject: "Book club".to_owned(),
+            participants: vec![
+                "15551230001".to_owned(),
+                "15551230002".to_owned(),
+                "15551230003".to_owned(),
+            ],
+            addressing: Addressing::Pn,
+        }];
+        self
+    }
+
     /// When ref `index` (0-based) may be scanned, relative to the `pair-device`:
     /// `[start, end)`.
     pub fn ref_window(&self, index: usize) -> (Duration, Duration) {

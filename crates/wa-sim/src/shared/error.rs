@@ -38,6 +38,9 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
+    /// The configured world (contacts, groups) is inconsistent.
+    #[error("the configured world is invalid")]
+    World(#[source] crate::shared::world::WorldError),
     /// The HTTP server stopped with an error.
     #[error("HTTP server failed")]
     Serve(#[source] std::io::Error),

@@ -71,6 +71,22 @@ pub enum SimEvent {
         /// How many one-time prekeys.
         count: usize,
     },
+    /// A `<message>` was accepted and handed to every device.
+    MessageRelayed {
+        /// The message id.
+        id: String,
+        /// How many devices it went to.
+        devices: usize,
+    },
+    /// A `<message>` was refused with an ack error.
+    MessageRefused {
+        /// The message id.
+        id: String,
+        /// The ack's `error`.
+        code: u16,
+        /// Why, in words.
+        reason: String,
+    },
     /// A connection ended.
     Closed {
         /// Connection id.

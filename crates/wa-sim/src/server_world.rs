@@ -1,0 +1,179 @@
+//! The world's HTTP control API under `/admin/` (JSON in and out, camelCase), thin wrappers
+//! over [`Simulator`]'s methods. A refused request gets `400 {"ok":false,"error":…}`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::control::Simulator;
+use crate::relay::outgoing::Chat;
+use crate::shared::config::ContactSpec;
+use crate::shared::world::Addressing;
+
+pub(crate) fn routes() -> Router<Simulator> {
+    Router::new()
+        .route("/admin/contacts", get(contacts).post(add_contact))
+        .route("/admin/messages", get(messages))
+        .route("/admin/read", post(read))
+        .route("/admin/fail-decrypt", post(fail_decrypt))
+        .route("/admin/contact-send", post(contact_send))
+        .route("/admin/groups", get(groups).post(create_group))
+        .route("/admin/group-add", post(group_add))
+        .route("/admin/group-remove", post(group_remove))
+        .route("/admin/devices", post(add_device))
+        .route("/admin/device-remove", post(remove_device))
+        .route("/admin/privacy-token", post(privacy_token))
+}
+
+fn refused(e: &dyn std::error::Error) -> Response {
+    let message = crate::login::error_chain(e);
+    tracing::warn!(%message, "control request refused");
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "ok": false, "error": message })),
+    )
+        .into_response()
+}
+
+async fn contacts(State(sim): State<Simulator>) -> Response {
+    Json(json!({ "ok": true, "contacts": sim.contacts() })).into_response()
+}
+
+async fn add_contact(State(sim): State<Simulator>, Json(spec): Json<ContactSpec>) -> Response {
+    match sim.add_contact(&spec) {
+        Ok(pn) => Json(json!({ "ok": true, "pn": pn })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+async fn messages(State(sim): State<Simulator>) -> Response {
+    Json(sim.messages()).into_response()
+}
+
+/// A simulated device: an account and a device number (0, the phone, by default).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DeviceBody {
+    pn: String,
+    #[serde(default)]
+    device: u16,
+    #[serde(default)]
+    ids: Option<Vec<String>>,
+    #[serde(default)]
+    count: Option<u32>,
+}
+
+async fn read(State(sim): State<Simulator>, Json(b): Json<DeviceBody>) -> Response {
+    let read = sim.read(&b.pn, b.device, b.ids.as_deref());
+    Json(json!({ "ok": true, "read": read })).into_response()
+}
+
+async fn fail_decrypt(State(sim): State<Simulator>, Json(b): Json<DeviceBody>) -> Response {
+    let count = b.count.unwrap_or(1);
+    match sim.fail_decrypt(&b.pn, b.device, count) {
+        Ok(()) => Json(json!({ "ok": true, "failNext": count })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SendBody {
+    /// The sending account.
+    from: String,
+    #[serde(default)]
+    device: u16,
+    /// A 1:1 recipient (default: the linked account).
+    #[serde(default)]
+    to: Option<String>,
+    /// A group id instead.
+    #[serde(default)]
+    group: Option<String>,
+    text: String,
+}
+
+async fn contact_send(State(sim): State<Simulator>, Json(b): Json<SendBody>) -> Response {
+    let chat = match (b.group, b.to) {
+        (Some(group), _) => Chat::Group(group),
+        (None, Some(to)) => Chat::Direct(to),
+        (None, None) => Chat::Direct(sim.linked_number()),
+    };
+    match sim.contact_send(&b.from, b.device, &chat, &b.text) {
+        Ok(id) => Json(json!({ "ok": true, "id": id })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+async fn groups(State(sim): State<Simulator>) -> Response {
+    Json(json!({ "ok": true, "groups": sim.groups() })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct GroupBody {
+    subject: String,
+    participants: Vec<String>,
+    #[serde(default)]
+    addressing: Addressing,
+}
+
+async fn create_group(State(sim): State<Simulator>, Json(b): Json<GroupBody>) -> Response {
+    match sim.create_group(&b.subject, &b.participants, b.addressing) {
+        Ok(id) => Json(json!({ "ok": true, "id": id })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MemberBody {
+    group: String,
+    member: String,
+}
+
+async fn group_add(State(sim): State<Simulator>, Json(b): Json<MemberBody>) -> Response {
+    match sim.group_add(&b.group, &b.member) {
+        Ok(()) => Json(json!({ "ok": true })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+async fn group_remove(State(sim): State<Simulator>, Json(b): Json<MemberBody>) -> Response {
+    match sim.group_remove(&b.group, &b.member) {
+        Ok(()) => Json(json!({ "ok": true })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AccountBody {
+    pn: String,
+    #[serde(default)]
+    device: Option<u16>,
+}
+
+async fn add_device(State(sim): State<Simulator>, Json(b): Json<AccountBody>) -> Response {
+    match sim.add_device(&b.pn) {
+        Ok(device) => Json(json!({ "ok": true, "device": device })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+async fn remove_device(State(sim): State<Simulator>, Json(b): Json<AccountBody>) -> Response {
+    match sim.remove_device(&b.pn, b.device.unwrap_or(0)) {
+        Ok(()) => Json(json!({ "ok": true })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+async fn privacy_token(State(sim): State<Simulator>, Json(b): Json<AccountBody>) -> Response {
+    match sim.issue_privacy_token(&b.pn) {
+        Ok(token) => Json(json!({ "ok": true, "tokenHex": hex::encode(token) })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
