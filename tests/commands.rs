@@ -301,6 +301,10 @@ fn a_schedule_is_made_shown_edited_paused_and_deleted() {
         .as_array()
         .unwrap()
         .contains(&json!({ "region": "DE", "callingCode": 49 })));
+    // Offline, WhatsApp cannot be asked for the groups: said so, with what to do instead.
+    let err = invoke(&w, "account_groups", json!({})).unwrap_err();
+    assert_eq!(err["code"], "not_available", "{err}");
+    assert!(err["advice"].as_str().unwrap().contains("paste"), "{err}");
     let health = invoke(&w, "health", json!({})).unwrap();
     assert_eq!(
         health["scheduledMessages"], 1,

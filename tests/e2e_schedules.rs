@@ -38,6 +38,18 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
         json!("c-phone true"),
     )
     .await;
+    // A group: the account's groups are asked of WhatsApp; the form says what it found.
+    click(&client, "input[name=toKind][value=group]").await;
+    wait_displayed(&client, "#c-group").await;
+    wait_eval(
+        &client,
+        "const n = document.getElementById('c-to-note').textContent; \
+         const listed = document.getElementById('c-group-pick').options.length > 1; \
+         return listed || n.includes('groups')",
+        10,
+        json!(true),
+    )
+    .await;
     click(&client, "#compose-cancel").await;
 
     // One for ten seconds ahead, to a demo contact.

@@ -67,6 +67,11 @@ impl From<herald_core::service::ServiceError> for UiError {
                 field: Some(bad.field),
             },
             E::Schedule(e) => schedule_error(e),
+            E::Messaging(e) => UiError::new(
+                "not_available",
+                format!("{}.", capitalised(&e.to_string())),
+                "Your groups are listed while Herald is online; you can also paste a group's address.",
+            ),
             E::Db(e) => UiError::new(
                 "database",
                 e.to_string(),

@@ -59,6 +59,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             schedule_commands::scheduler_status,
             schedule_commands::phone_countries,
             schedule_commands::time_zones,
+            schedule_commands::account_groups,
         ])
 }
 

@@ -5,7 +5,7 @@
 use herald_core::schedule::draft::ScheduleDraft;
 use herald_core::schedule::recipient::Country;
 use herald_core::schedule::view::{OccurrenceView, ScheduleView, SendView};
-use herald_core::schedules::{SchedulerStatus, TimeZones};
+use herald_core::schedules::{GroupView, SchedulerStatus, TimeZones};
 use tauri::State;
 
 use crate::error::UiError;
@@ -95,4 +95,10 @@ pub fn phone_countries(state: State<'_, AppState>) -> Vec<Country> {
 #[tauri::command]
 pub fn time_zones(state: State<'_, AppState>) -> TimeZones {
     state.service.time_zones()
+}
+
+/// The account's groups, to choose a recipient from (while online).
+#[tauri::command]
+pub async fn account_groups(state: State<'_, AppState>) -> Result<Vec<GroupView>> {
+    Ok(state.service.account_groups().await?)
 }

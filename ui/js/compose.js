@@ -22,6 +22,8 @@ const FIELDS = {
 
 let previewTimer = null;
 let lists = null;
+// The account's groups as WhatsApp last listed them, and why not when it could not.
+let groups = { list: null, why: '' };
 
 const form = () => $('compose');
 const kind = () => form().elements.toKind.value;
@@ -97,7 +99,7 @@ function fill(d) {
   }
   const group = d.to.endsWith('@g.us');
   f.toKind.value = group ? 'group' : 'phone';
-  if (group) f.group.value = d.to; else { f.phone.value = d.to; f.region.value = ''; }
+  if (group) { f.group.value = d.to; loadGroups(); } else { f.phone.value = d.to; f.region.value = ''; }
   f.text.value = d.text;
   f.date.value = d.date;
   f.time.value = d.time;
@@ -140,8 +142,26 @@ function draft() {
   };
 }
 
+// Asks WhatsApp for the account's groups (each time the Group choice is made: they change).
+async function loadGroups() {
+  try {
+    groups = { list: await call('account_groups'), why: '' };
+  } catch (err) {
+    groups = { list: null, why: err.message };
+  }
+  const pick = $('c-group-pick');
+  const current = form().elements.group.value;
+  pick.replaceChildren(new Option(groups.list ? 'Choose a group…' : 'Not listed now', ''),
+    ...(groups.list ?? []).map((g) => new Option(`${g.subject} (${g.members})`, g.jid)));
+  pick.disabled = !groups.list || groups.list.length === 0;
+  pick.value = (groups.list ?? []).some((g) => g.jid === current) ? current : '';
+  updateForm();
+}
+
 function changed(e) {
   if (e.target.name === 'text') updateCount();
+  if (e.target.name === 'toKind' && kind() === 'group') loadGroups();
+  if (e.target.name === 'groupPick' && e.target.value) form().elements.group.value = e.target.value;
   updateForm();
   schedulePreview();
 }
@@ -158,8 +178,12 @@ function updateForm() {
   setHidden($('to-phone'), group);
   setHidden($('to-group'), !group);
   const status = lists?.status;
+  let groupNote = '';
+  if (status && !status.listsGroups) groupNote = 'Herald cannot list your groups: paste the group\'s address, which ends in @g.us.';
+  else if (groups.why) groupNote = `${groups.why} Your groups are listed while Herald is online; you can paste a group's address instead.`;
+  else if (groups.list && !groups.list.length) groupNote = 'WhatsApp lists no groups for this account.';
   setText($('c-to-note'), group
-    ? (status && !status.listsGroups ? 'Herald cannot list your groups yet: paste the group\'s address, which ends in @g.us.' : '')
+    ? groupNote
     : (status && !status.checksNumbers ? 'Not checked on WhatsApp yet: Herald checks that the number is valid, but cannot yet ask WhatsApp whether it uses WhatsApp. A number that does not is reported when the message goes.' : ''));
   const repeat = f.repeat.value;
   const show = {

@@ -28,7 +28,8 @@ pub struct SchedulerStatus {
     /// Whether a number is checked on WhatsApp before a schedule is saved. Not yet: the
     /// engine cannot ask WhatsApp about a number in this build.
     pub checks_numbers: bool,
-    /// Whether the account's groups can be listed to choose from. Not yet, likewise.
+    /// Whether the account's groups can be listed to choose from (from the engine, while
+    /// online).
     pub lists_groups: bool,
 }
 
@@ -184,7 +185,7 @@ impl Service {
         SchedulerStatus {
             state: self.shared().scheduler,
             checks_numbers: false,
-            lists_groups: false,
+            lists_groups: true,
         }
     }
 
@@ -268,5 +269,35 @@ impl Service {
             .ok()
             .and_then(|z| z.iana_name().map(str::to_owned));
         TimeZones { zones, system }
+    }
+}
+
+/// One of the account's groups, to pick as a recipient.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupView {
+    /// `…@g.us`.
+    pub jid: String,
+    pub subject: String,
+    pub members: usize,
+}
+
+impl Service {
+    /// The account's groups, asked of WhatsApp (needs the link online).
+    pub async fn account_groups(&self) -> Result<Vec<GroupView>, ServiceError> {
+        let mut groups: Vec<GroupView> = self
+            .engine()
+            .await
+            .groups()
+            .await?
+            .into_iter()
+            .map(|g| GroupView {
+                jid: g.jid.to_string(),
+                subject: g.subject,
+                members: g.participants.len(),
+            })
+            .collect();
+        groups.sort_by_key(|g| g.subject.to_lowercase());
+        Ok(groups)
     }
 }

@@ -68,6 +68,8 @@ pub enum ServiceError {
     Schedule(#[from] crate::schedule::store::StoreError),
     #[error(transparent)]
     Draft(#[from] crate::schedule::draft::DraftError),
+    #[error(transparent)]
+    Messaging(#[from] wa_client::SendError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
