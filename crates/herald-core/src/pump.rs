@@ -36,7 +36,7 @@ pub enum ServiceEvent {
     /// The engine's raw event, for `herald-cli --json`.
     Engine(EngineEvent),
     /// Schedules or their sends changed (here or in another process).
-    Schedules(crate::scheduler::ScheduleChange),
+    Schedules(crate::schedule::hooks::ScheduleChange),
 }
 
 /// A notification to post.
@@ -142,7 +142,7 @@ pub(crate) fn spawn_pump(
         };
         {
             let state = engine.state().borrow().clone();
-            link.send_replace(crate::scheduler::link_of(&state));
+            link.send_replace(crate::schedule::hooks::link_of(&state));
             let mut s = lock(&shared);
             s.ctx.account = engine
                 .health()
@@ -162,7 +162,7 @@ pub(crate) fn spawn_pump(
                         "service fell behind the engine; re-reading state"
                     );
                     let state = engine.state().borrow().clone();
-                    link.send_replace(crate::scheduler::link_of(&state));
+                    link.send_replace(crate::schedule::hooks::link_of(&state));
                     let view = present(&mut lock(&shared), &state);
                     let _ = events.send(ServiceEvent::Connection(view));
                     continue;
@@ -196,7 +196,7 @@ fn handle(
         EngineEvent::State { at_ms, state } => {
             // The runner sends only while online, and holds everything logged out or
             // replaced; a reconnect wakes it at once.
-            let new = crate::scheduler::link_of(state);
+            let new = crate::schedule::hooks::link_of(state);
             link.send_if_modified(|l| std::mem::replace(l, new) != new);
             let online = matches!(state, ConnectionState::Online { .. });
             let offline = !matches!(
@@ -272,7 +272,7 @@ fn handle(
         // For "skip if they have written to me since": when each chat last wrote.
         EngineEvent::Message { chat, t, .. } => {
             if let Some(at) = timestamp(*t) {
-                crate::scheduler::on_message(conn, chat, at);
+                crate::schedule::hooks::on_message(conn, chat, at);
             }
         }
         // Scheduled sends move on to delivered and read (and an in-doubt one is settled).
@@ -283,11 +283,11 @@ fn handle(
                 wa_client::ReceiptKind::Retry => None,
             };
             if let (Some(read), Some(at)) = (read, timestamp(*t)) {
-                match crate::scheduler::on_receipt(conn, ids, read, at) {
+                match crate::schedule::hooks::on_receipt(conn, ids, read, at) {
                     Ok(changed) => {
                         for schedule_id in changed {
                             let _ = events.send(ServiceEvent::Schedules(
-                                crate::scheduler::ScheduleChange {
+                                crate::schedule::hooks::ScheduleChange {
                                     schedule_id: Some(schedule_id),
                                     runner: None,
                                 },

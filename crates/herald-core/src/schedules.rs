@@ -9,12 +9,12 @@ use rusqlite::Connection;
 use crate::pump::ServiceEvent;
 use crate::schedule::draft::ScheduleDraft;
 use crate::schedule::edit;
+use crate::schedule::hooks::ScheduleChange;
 use crate::schedule::outbox::{self, RandomIds, SendState};
 use crate::schedule::planner;
 use crate::schedule::recipient::{self, Country};
 use crate::schedule::store::{self, ScheduleId, StoreError};
 use crate::schedule::view::{OccurrenceView, ScheduleView, SchedulerState, SendView};
-use crate::scheduler::ScheduleChange;
 use crate::service::{Service, ServiceError};
 
 /// The most occurrences a preview lists.

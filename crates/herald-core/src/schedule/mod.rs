@@ -11,6 +11,7 @@ pub mod edit;
 pub mod engine_sender;
 pub mod gate;
 pub mod gate_log;
+pub mod hooks;
 pub mod inbound;
 pub mod outbox;
 pub mod planner;
