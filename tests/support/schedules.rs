@@ -50,7 +50,13 @@ pub async fn compose(client: &fantoccini::Client, to: &str, text: &str, secs: i6
 
 /// Saves the form and waits until it has closed (the list may update before it does).
 pub async fn save(client: &fantoccini::Client) {
-    click(client, "#compose-save").await;
+    // The button's own click, from the page: a pointer click at its centre can land on the
+    // passing note over the window while the page scrolls to the button.
+    eval(
+        client,
+        "document.getElementById('compose-save').click(); return null",
+    )
+    .await;
     // Generous: on a loaded machine the window's main thread can be slow to answer.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while eval(client, "return document.getElementById('compose').hidden").await != json!(true) {
