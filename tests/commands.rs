@@ -162,3 +162,153 @@ fn unknown_commands_are_refused() {
     let err = invoke(&w, "delete_everything", json!({})).unwrap_err();
     assert!(err.to_string().contains("not found"), "{err}");
 }
+
+/// A schedule form as the window sends it, `secs` from now in UTC.
+fn schedule_draft(to: &str, secs: i64) -> Value {
+    let at = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(secs))
+        .unwrap()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC);
+    json!({
+        "to": to,
+        "text": "Happy birthday!",
+        "date": at.strftime("%Y-%m-%d").to_string(),
+        "time": at.strftime("%H:%M").to_string(),
+        "zone": "UTC",
+    })
+}
+
+#[test]
+fn bad_schedules_are_refused_with_their_field_and_nothing_is_saved() {
+    let (_app, w, _stop) = app_and_window("cmd-schedules-bad", false);
+    let mut past = schedule_draft("+49 151 2345 6789", -3600);
+    past["repeat"] = json!("once");
+    let mut feb31 = schedule_draft("+49 151 2345 6789", 3600);
+    feb31["date"] = json!("2027-02-31");
+    let mut zone = schedule_draft("+49 151 2345 6789", 3600);
+    zone["zone"] = json!("Europe/Atlantis");
+    let mut national = schedule_draft("0151 234", 3600);
+    national["region"] = json!("DE");
+    let cases = [
+        (past, "time", "is in the past"),
+        (feb31, "date", "\"2027-02-31\" is not a date"),
+        (
+            schedule_draft("+1 555", 3600),
+            "to",
+            "not a valid phone number",
+        ),
+        (national, "to", "not a valid phone number"),
+        (zone, "zone", "Unknown time zone \"Europe/Atlantis\""),
+    ];
+    for (draft, field, says) in cases {
+        let err = invoke(&w, "create_schedule", json!({ "draft": draft })).unwrap_err();
+        assert_eq!(err["code"], "invalid_schedule", "{err}");
+        assert_eq!(err["field"], field, "{err}");
+        assert!(
+            err["message"].as_str().unwrap().contains(says),
+            "{field}: {err}"
+        );
+    }
+    let err = invoke(
+        &w,
+        "create_schedule",
+        json!({ "draft": { "to": "+4915123456789" } }),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("missing field"), "{err}");
+    assert_eq!(
+        invoke(&w, "list_schedules", json!({})).unwrap(),
+        json!([]),
+        "nothing saved"
+    );
+    let err = invoke(&w, "get_schedule", json!({ "id": 999 })).unwrap_err();
+    assert_eq!(err["code"], "not_found");
+}
+
+#[test]
+fn a_schedule_is_made_shown_edited_paused_and_deleted() {
+    let (_app, w, _stop) = app_and_window("cmd-schedules", false);
+    // The app sends through the engine (offline here: nothing listens on its port).
+    let status = invoke(&w, "scheduler_status", json!({})).unwrap();
+    assert_eq!(status["state"], "running", "{status}");
+    assert_eq!(status["checksNumbers"], false);
+
+    let mut draft = schedule_draft("0151 23456789", 7200);
+    draft["region"] = json!("DE");
+    draft["repeat"] = json!("weeks");
+    draft["weekdays"] = json!(["mon", "tue", "wed", "thu", "fri"]);
+    let preview = invoke(&w, "preview_schedule", json!({ "draft": draft })).unwrap();
+    assert_eq!(preview.as_array().unwrap().len(), 5, "{preview}");
+    assert_eq!(preview[0]["zone"], "UTC");
+
+    let made = invoke(&w, "create_schedule", json!({ "draft": draft })).unwrap();
+    let id = made["id"].as_i64().unwrap();
+    assert_eq!(made["to"], "+4915123456789");
+    assert_eq!(made["toKind"], "phone");
+    assert!(
+        made["timing"]
+            .as_str()
+            .unwrap()
+            .starts_with("Every weekday at "),
+        "{made}"
+    );
+    assert_eq!(made["status"], "active");
+    assert!(made["next"]["atMs"].as_i64().is_some(), "{made}");
+    assert_eq!(made["draft"]["repeat"], "weeks");
+
+    // Queued now; held while offline.
+    let now = invoke(&w, "send_schedule_now", json!({ "id": id })).unwrap();
+    assert_eq!(
+        (now["state"].as_str(), now["seq"].as_u64()),
+        (Some("pending"), Some(0))
+    );
+
+    let mut edit = made["draft"].clone();
+    edit["text"] = json!("Good morning");
+    let edited = invoke(&w, "edit_schedule", json!({ "id": id, "draft": edit })).unwrap();
+    assert_eq!(edited["text"], "Good morning");
+    let mut bad = made["draft"].clone();
+    bad["time"] = json!("24:61");
+    let err = invoke(&w, "edit_schedule", json!({ "id": id, "draft": bad })).unwrap_err();
+    assert_eq!(err["field"], "time");
+    assert_eq!(
+        invoke(&w, "get_schedule", json!({ "id": id })).unwrap()["text"],
+        "Good morning",
+        "a refused edit changes nothing"
+    );
+
+    let paused = invoke(&w, "pause_schedule", json!({ "id": id })).unwrap();
+    assert_eq!(paused["status"], "paused");
+    let err = invoke(&w, "pause_schedule", json!({ "id": id })).unwrap_err();
+    assert_eq!(err["code"], "wrong_status");
+    let resumed = invoke(&w, "resume_schedule", json!({ "id": id })).unwrap();
+    assert_eq!(resumed["status"], "active");
+    let copy = invoke(&w, "duplicate_schedule", json!({ "id": id })).unwrap();
+    let sends = invoke(&w, "schedule_sends", json!({ "id": id })).unwrap();
+    assert_eq!(sends[0]["state"], "pending", "{sends}");
+    invoke(&w, "delete_schedule", json!({ "id": id })).unwrap();
+    let left = invoke(&w, "list_schedules", json!({})).unwrap();
+    assert_eq!(left.as_array().unwrap().len(), 1);
+    assert_eq!(left[0]["id"], copy["id"]);
+
+    let zones = invoke(&w, "time_zones", json!({})).unwrap();
+    assert!(zones["zones"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("Australia/Lord_Howe")));
+    let countries = invoke(&w, "phone_countries", json!({})).unwrap();
+    assert!(countries
+        .as_array()
+        .unwrap()
+        .contains(&json!({ "region": "DE", "callingCode": 49 })));
+    // Offline, WhatsApp cannot be asked for the groups: said so, with what to do instead.
+    let err = invoke(&w, "account_groups", json!({})).unwrap_err();
+    assert_eq!(err["code"], "not_available", "{err}");
+    assert!(err["advice"].as_str().unwrap().contains("paste"), "{err}");
+    let health = invoke(&w, "health", json!({})).unwrap();
+    assert_eq!(
+        health["scheduledMessages"], 1,
+        "the copy's next send: {health}"
+    );
+    assert_eq!(health["activeJobs"], 1);
+}

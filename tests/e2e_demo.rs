@@ -12,6 +12,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use serde_json::json;
 use support::driver::*;
+use support::schedules::*;
 use support::Notifications;
 
 fn bus() -> String {
@@ -36,9 +37,10 @@ async fn pairing_then_replaced_notifies_and_updates_the_tray() {
     screenshot(&client, "pairing").await;
     pair(&client).await;
     wait_tray_label("Herald: Online").await;
-    // Pairing done: the app takes the user to the connection screen.
+    // Pairing done: the app takes the user to Schedules, the first screen of a linked Herald.
+    wait_displayed(&client, "#view-schedules").await;
+    click(&client, ".nav-item[data-view=health]").await;
     wait_text(&client, "state-label", "Online").await;
-    wait_displayed(&client, "#view-health").await;
     // Nothing is scheduled yet, so the card speaks only of the link.
     let detail = text(&client, "state-detail").await;
     assert!(
@@ -51,7 +53,7 @@ async fn pairing_then_replaced_notifies_and_updates_the_tray() {
         &client,
         "return document.getElementById('announcer').textContent",
         5,
-        json!("Online. Showing Connection."),
+        json!("Online. Showing Schedules."),
     )
     .await;
     let live = eval(
@@ -287,6 +289,30 @@ async fn the_window_follows_a_dark_desktop_theme() {
     );
     screenshot(&client, "pairing-dark").await;
     pair(&client).await;
+    wait_displayed(&client, "#view-schedules").await;
+    compose(&client, "+49 151 2345 6789", "Guten Morgen!", 3600, "weeks").await;
+    // 02:30 on Europe/Berlin's spring-forward day, yearly: the preview flags the shift.
+    eval(
+        &client,
+        "const f = document.getElementById('compose').elements; f.zone.value = 'Europe/Berlin'; \
+         f.date.value = '2027-03-28'; f.time.value = '02:30'; f.repeat.value = 'years'; \
+         f.zone.dispatchEvent(new Event('change', { bubbles: true })); return null",
+    )
+    .await;
+    wait_displayed(&client, "#c-preview li[data-dst=gap]").await;
+    eval(
+        &client,
+        "document.getElementById('c-preview-title').scrollIntoView({ block: 'center' }); return null",
+    )
+    .await;
+    screenshot(&client, "compose-dark").await;
+    save(&client).await;
+    wait_list(&client, 1).await;
+    click(&client, "#schedule-list button[data-action=log]").await;
+    wait_displayed(&client, "#log-rows tr").await;
+    hide_toast(&client).await;
+    screenshot(&client, "schedules-dark").await;
+    click(&client, ".nav-item[data-view=health]").await;
     wait_displayed(&client, "#view-health").await;
     screenshot(&client, "connection-dark").await;
     click(&client, "[data-fault=drop]").await;

@@ -60,6 +60,18 @@ impl From<herald_core::service::ServiceError> for UiError {
                     "Check the connection and try again.",
                 )
             }
+            E::Draft(bad) => UiError {
+                code: "invalid_schedule",
+                message: bad.message.clone(),
+                advice: String::new(),
+                field: Some(bad.field),
+            },
+            E::Schedule(e) => schedule_error(e),
+            E::Messaging(e) => UiError::new(
+                "not_available",
+                format!("{}.", capitalised(&e.to_string())),
+                "Your groups are listed while Herald is online; you can also paste a group's address.",
+            ),
             E::Db(e) => UiError::new(
                 "database",
                 e.to_string(),
@@ -72,6 +84,50 @@ impl From<herald_core::service::ServiceError> for UiError {
                 "Check that the folder exists and is writable.",
             ),
         }
+    }
+}
+
+fn schedule_error(e: herald_core::schedule::store::StoreError) -> UiError {
+    use herald_core::schedule::store::StoreError as S;
+    let field = |code, field, e: &S| UiError {
+        code,
+        message: format!("{}.", capitalised(&e.to_string())),
+        advice: String::new(),
+        field: Some(field),
+    };
+    match e {
+        S::InThePast { .. } => field("invalid_schedule", "time", &e),
+        S::NothingAhead => field("invalid_schedule", "until", &e),
+        S::EmptyText | S::TextTooLong(_) => field("invalid_schedule", "text", &e),
+        S::NotFound(_) => UiError::new(
+            "not_found",
+            format!("{}.", capitalised(&e.to_string())),
+            "It may have been deleted; the list is up to date now.",
+        ),
+        S::WrongStatus { .. } => UiError::new(
+            "wrong_status",
+            format!("{}.", capitalised(&e.to_string())),
+            "",
+        ),
+        S::SendingNow(_) => UiError::new("busy", format!("{}.", capitalised(&e.to_string())), ""),
+        S::NoSender => UiError::new(
+            "no_sender",
+            format!("{}.", capitalised(&e.to_string())),
+            "Your schedules are kept.",
+        ),
+        other => UiError::new(
+            "database",
+            other.to_string(),
+            "Restart Herald; if it persists, report it.",
+        ),
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

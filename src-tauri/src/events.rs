@@ -41,6 +41,10 @@ fn dispatch<R: Runtime>(app: &AppHandle<R>, event: ServiceEvent) {
             });
             Ok(())
         }
+        ServiceEvent::Schedules(change) => {
+            tray::show_next(app);
+            app.emit("schedules", change)
+        }
         ServiceEvent::Engine(_) => Ok(()),
     };
     if let Err(e) = sent {

@@ -11,6 +11,7 @@ pub mod events;
 pub mod logging;
 pub mod notify;
 pub mod paths;
+pub mod schedule_commands;
 pub mod state;
 pub mod tray;
 pub mod updater;
@@ -44,6 +45,21 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             commands::demo_fault,
             commands::ui_ready,
             commands::quit,
+            schedule_commands::list_schedules,
+            schedule_commands::get_schedule,
+            schedule_commands::create_schedule,
+            schedule_commands::edit_schedule,
+            schedule_commands::pause_schedule,
+            schedule_commands::resume_schedule,
+            schedule_commands::duplicate_schedule,
+            schedule_commands::delete_schedule,
+            schedule_commands::send_schedule_now,
+            schedule_commands::preview_schedule,
+            schedule_commands::schedule_sends,
+            schedule_commands::scheduler_status,
+            schedule_commands::phone_countries,
+            schedule_commands::time_zones,
+            schedule_commands::account_groups,
         ])
 }
 

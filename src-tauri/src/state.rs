@@ -11,6 +11,15 @@ pub struct AppState {
     /// The built-in simulator, in demo mode.
     pub demo: Option<Demo>,
     tray: Mutex<TrayPresence>,
+    /// What the tray menu shows now: the connection and the next scheduled send.
+    tray_lines: Mutex<TrayLines>,
+}
+
+/// The tray menu's changing lines, kept so either can be redrawn without the other.
+#[derive(Debug, Clone, Default)]
+pub struct TrayLines {
+    pub view: Option<herald_core::presentation::ConnectionView>,
+    pub next: String,
 }
 
 /// Whether a tray icon exists and whether anything shows it to the user.
@@ -30,7 +39,15 @@ impl AppState {
             service,
             demo,
             tray: Mutex::new(TrayPresence::Missing),
+            tray_lines: Mutex::new(TrayLines::default()),
         }
+    }
+
+    /// Changes the tray's lines; returns them as they are now.
+    pub fn tray_lines(&self, change: impl FnOnce(&mut TrayLines)) -> TrayLines {
+        let mut lines = self.tray_lines.lock().unwrap_or_else(|p| p.into_inner());
+        change(&mut lines);
+        lines.clone()
     }
 
     /// Records how the tray came out at start-up.

@@ -1,5 +1,6 @@
 //! The tray icon: one per connection state, the state as the icon's label (tooltips do nothing
-//! on Linux) and as a disabled first menu line, and Open / Quit.
+//! on Linux) and as a disabled first menu line, the next scheduled send as the second, and
+//! Open / Reconnect now / Quit.
 //!
 //! The tray is optional. On Linux it needs a dynamically loaded appindicator library, whose
 //! absence makes the tray crate panic, and a tray host (a StatusNotifierWatcher) to display
@@ -12,6 +13,8 @@ use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
 
 use herald_core::presentation::{ConnectionView, Tone};
+use herald_core::schedules::NextSend;
+use jiff::tz::TimeZone;
 
 use crate::state::TrayPresence;
 use crate::window;
@@ -97,11 +100,16 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> TrayPresence {
 }
 
 fn build<R: Runtime>(app: &AppHandle<R>, view: &ConnectionView) -> tauri::Result<()> {
+    let next = next_line_now(app);
+    app.state::<crate::AppState>().tray_lines(|l| {
+        l.view = Some(view.clone());
+        l.next = next.clone();
+    });
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(TrayStatus::of(view).icon_png())?)
         .title(label(view))
         .tooltip(label(view))
-        .menu(&menu(app, view)?)
+        .menu(&menu(app, view, &next)?)
         .show_menu_on_left_click(true)
         .on_menu_event(|app, event| match event.id.as_ref() {
             "open" => window::show_main(app),
@@ -116,8 +124,13 @@ fn build<R: Runtime>(app: &AppHandle<R>, view: &ConnectionView) -> tauri::Result
     Ok(())
 }
 
-fn menu<R: Runtime>(app: &AppHandle<R>, view: &ConnectionView) -> tauri::Result<Menu<R>> {
+fn menu<R: Runtime>(
+    app: &AppHandle<R>,
+    view: &ConnectionView,
+    next: &str,
+) -> tauri::Result<Menu<R>> {
     let status = MenuItem::with_id(app, "status", label(view), false, None::<&str>)?;
+    let next = MenuItem::with_id(app, "next", next, false, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(app)?;
     let open = MenuItem::with_id(app, "open", "Open Herald", true, None::<&str>)?;
     let reconnect = MenuItem::with_id(
@@ -128,11 +141,58 @@ fn menu<R: Runtime>(app: &AppHandle<R>, view: &ConnectionView) -> tauri::Result<
         None::<&str>,
     )?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    Menu::with_items(app, &[&status, &separator, &open, &reconnect, &quit])
+    Menu::with_items(app, &[&status, &next, &separator, &open, &reconnect, &quit])
+}
+
+/// The menu line about the next scheduled send, in the computer's zone. Pure.
+pub fn next_line(next: Option<&NextSend>, sending: bool, zone: &TimeZone) -> String {
+    let Some(next) = next else {
+        return "Nothing scheduled".into();
+    };
+    let when = jiff::Timestamp::from_millisecond(next.at_ms)
+        .map(|at| {
+            at.to_zoned_datetime(zone.clone())
+                .strftime("%a %-d %b %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    if sending {
+        format!("Next send: {when} to {}", next.to)
+    } else {
+        format!("Next: {when} to {} (sending not available yet)", next.to)
+    }
+}
+
+fn next_line_now<R: Runtime>(app: &AppHandle<R>) -> String {
+    let service = &app.state::<crate::AppState>().service;
+    let sending =
+        service.scheduler_status().state == herald_core::schedule::view::SchedulerState::Running;
+    match service.next_send() {
+        Ok(next) => next_line(next.as_ref(), sending, &TimeZone::system()),
+        Err(e) => {
+            tracing::warn!(error = %e, "the next scheduled send could not be read");
+            String::new()
+        }
+    }
+}
+
+/// Schedules changed: the menu's next-send line is redrawn.
+pub fn show_next<R: Runtime>(app: &AppHandle<R>) {
+    let next = next_line_now(app);
+    let lines = app.state::<crate::AppState>().tray_lines(|l| l.next = next);
+    let (Some(tray), Some(view)) = (app.tray_by_id(TRAY_ID), lines.view) else {
+        return;
+    };
+    if let Err(e) = menu(app, &view, &lines.next).and_then(|m| tray.set_menu(Some(m))) {
+        tracing::warn!(error = %e, "the tray could not show the next send");
+    }
 }
 
 /// Shows a new state on the tray: icon, label and the menu's status line.
 pub fn show_state<R: Runtime>(app: &AppHandle<R>, view: &ConnectionView) {
+    let lines = app
+        .state::<crate::AppState>()
+        .tray_lines(|l| l.view = Some(view.clone()));
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
@@ -140,7 +200,7 @@ pub fn show_state<R: Runtime>(app: &AppHandle<R>, view: &ConnectionView) {
         tray.set_icon(Some(Image::from_bytes(TrayStatus::of(view).icon_png())?))?;
         tray.set_title(Some(label(view)))?;
         tray.set_tooltip(Some(label(view)))?;
-        tray.set_menu(Some(menu(app, view)?))?;
+        tray.set_menu(Some(menu(app, view, &lines.next)?))?;
         Ok(())
     })();
     if let Err(e) = result {
@@ -174,4 +234,29 @@ fn host_present() -> bool {
 #[cfg(not(target_os = "linux"))]
 fn host_present() -> bool {
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_send_line() {
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let next = NextSend {
+            schedule_id: 1,
+            to: "+4915123456789".into(),
+            // 2026-03-29T07:30:00Z, the first morning of summer time.
+            at_ms: 1_774_769_400_000,
+        };
+        assert_eq!(next_line(None, true, &berlin), "Nothing scheduled");
+        assert_eq!(
+            next_line(Some(&next), true, &berlin),
+            "Next send: Sun 29 Mar 09:30 to +4915123456789"
+        );
+        assert_eq!(
+            next_line(Some(&next), false, &berlin),
+            "Next: Sun 29 Mar 09:30 to +4915123456789 (sending not available yet)"
+        );
+    }
 }

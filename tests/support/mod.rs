@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod driver;
+pub mod schedules;
 
 use std::io::{BufRead, BufReader, Lines};
 use std::path::PathBuf;

@@ -27,7 +27,7 @@ function app(patch = {}) {
 test('a fresh install opens the Link-phone screen and says why', () => {
   const a = app();
   a.connection(conn('connecting', { label: 'Connecting' }));
-  assert.equal(a.s.get().view, 'health');
+  assert.equal(a.s.get().view, 'schedules');
   const st = a.connection(conn('pairing', { label: 'Waiting for a scan', qr: { svg: '<svg/>' } }));
   assert.equal(st.view, 'pairing');
   assert.equal(st.navigation.by, 'auto');
@@ -45,7 +45,7 @@ test('a new QR in the same state does not pull the user back', () => {
   assert.equal(st.announcement.seq, before, 'the same label is not announced again');
 });
 
-test('linking done: from Link phone to Connection, through the states on the way', () => {
+test('linking done: from Link phone to Schedules, through the states on the way', () => {
   const a = app();
   a.connection(conn('pairing', { qr: { svg: '1' } }));
   assert.equal(a.s.get().view, 'pairing');
@@ -55,9 +55,9 @@ test('linking done: from Link phone to Connection, through the states on the way
     assert.equal(st.linking, true, state);
   }
   const st = a.connection(conn('online', { label: 'Online', linked: true }));
-  assert.equal(st.view, 'health');
+  assert.equal(st.view, 'schedules');
   assert.equal(st.linking, false);
-  assert.equal(st.announcement.text, 'Online. Showing Connection.');
+  assert.equal(st.announcement.text, 'Online. Showing Schedules.');
 });
 
 test('online without a pairing episode leaves the user where they are', () => {
@@ -77,21 +77,29 @@ test('a pairing episode ends when the link stops on the way', () => {
   assert.equal(st.view, 'pairing', 'no "just linked" switch after an unrelated stop');
 });
 
-test('a lost link takes the user to pairing only from the Connection screen', () => {
-  for (const [from, want] of [['health', 'pairing'], ['history', 'history'], ['settings', 'settings']]) {
+test('a lost link takes the user to pairing only from an overview', () => {
+  for (const [from, want] of [['schedules', 'pairing'], ['health', 'pairing'], ['history', 'history'], ['settings', 'settings']]) {
     const a = app({ connection: conn('online', { linked: true }) });
     a.click(from);
     const st = a.connection(conn('logged_out', { label: 'Logged out' }));
     assert.equal(st.view, want, `from ${from}`);
-    if (from !== 'health') assert.equal(st.announcement.text, 'Logged out');
+    if (want !== 'pairing') assert.equal(st.announcement.text, 'Logged out');
   }
+});
+
+test('nobody is moved away from a half-written schedule', () => {
+  const a = app({ connection: conn('online', { linked: true }) });
+  a.s.update({ composing: { id: null, preview: [], previewError: null } });
+  const st = a.connection(conn('logged_out', { label: 'Logged out' }));
+  assert.equal(st.view, 'schedules');
+  assert.equal(st.announcement.text, 'Logged out');
 });
 
 test('nobody is moved while a phone code is on show', () => {
   const a = app({ connection: conn('pairing_code', { pairCode: 'ABCD-EFGH' }) });
   a.s.update({ phoneCode: 'ABCD-EFGH' });
   const st = a.connection(conn('qr_expired'));
-  assert.equal(st.view, 'health');
+  assert.equal(st.view, 'schedules');
   assert.equal(st.phoneCode, 'ABCD-EFGH', 'the code stays while the link is not made');
 });
 
@@ -109,8 +117,8 @@ test('route is pure: same inputs, same answer, inputs untouched', () => {
   assert.equal(route(prev, next), null, 'logged out while on pairing: already there');
   const back = Object.freeze({ ...prev, connection: conn('pairing'), linking: true });
   const online = Object.freeze({ ...back, connection: conn('online') });
-  assert.equal(route(back, online), 'health');
-  assert.equal(route(back, online), 'health');
+  assert.equal(route(back, online), 'schedules');
+  assert.equal(route(back, online), 'schedules');
   assert.equal(route(online, online), null, 'no change of state, no move');
 });
 
@@ -122,7 +130,7 @@ test('user navigation is marked as such and unknown screens are refused', () => 
   const again = a.click('history');
   assert.equal(again.navigation.seq, st.navigation.seq + 1, 'a second click still moves focus');
   assert.equal(userNavigated(again, 'nowhere'), null);
-  assert.deepEqual(Object.keys(VIEW_NAMES).sort(), ['health', 'history', 'pairing', 'settings']);
+  assert.deepEqual(Object.keys(VIEW_NAMES).sort(), ['health', 'history', 'pairing', 'schedules', 'settings']);
 });
 
 test('the store hands each subscriber the new and the previous state', () => {

@@ -5,6 +5,8 @@ import { $, setText, setHidden } from './dom.js';
 import { store } from './store.js';
 import { connectionArrived, userNavigated } from './navigation.js';
 import { toast, init as initToast } from './toast.js';
+import * as schedules from './schedules.js';
+import * as compose from './compose.js';
 import * as health from './health.js';
 import * as pairing from './pairing.js';
 import * as history from './history.js';
@@ -14,7 +16,7 @@ import * as demo from './demo.js';
 // One clock for every countdown; each screen re-renders its time fields only while shown.
 const TICK_MS = 250;
 // The screens that render from the store (Settings is a form: its inputs are its state).
-const screens = [health, pairing, history, demo];
+const screens = [schedules, compose, health, pairing, history, demo];
 
 function renderShell(state, previous) {
   if (state.view !== previous.view || state.navigation !== previous.navigation) showView(state);
@@ -61,6 +63,7 @@ function render(state, previous) {
 // Entering a screen loads what it shows.
 function load(state, previous) {
   if (state.view === previous.view) return;
+  if (state.view === 'schedules') schedules.refresh();
   if (state.view === 'history') history.refresh();
   if (state.view === 'settings') settings.load();
 }
@@ -77,6 +80,8 @@ async function start() {
   }
   $('quit-btn').addEventListener('click', () => call('quit'));
   initToast();
+  schedules.init();
+  compose.init();
   health.init();
   pairing.init();
   history.init();
@@ -86,6 +91,7 @@ async function start() {
   await on('connection', onConnection);
   await on('health', (h) => store.update({ health: h }));
   await on('history', history.appended);
+  await on('schedules', schedules.changed);
 
   try {
     const info = await call('app_info');
@@ -95,6 +101,7 @@ async function start() {
     }
     onConnection(await call('connection_state'));
     store.update({ health: await call('health') });
+    await schedules.refresh();
   } catch (err) {
     toast(`Herald could not read its state. ${errorText(err)}`);
   }

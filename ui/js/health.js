@@ -51,6 +51,13 @@ function renderHealth(h) {
   const key = h.storeKey;
   setText($('m-keys'), !key ? '—' : key.protected ? (key.backend === 'keychain' ? 'In the OS keychain' : 'Key from the environment') : 'Not protected');
   setText($('m-keys-note'), key && !key.protected ? `The key is in a file beside the session${key.note ? ` (${key.note})` : ''}.` : '');
+  setText($('m-scheduled'), h.scheduledMessages != null
+    ? `${h.scheduledMessages} waiting · ${h.activeJobs} active schedule${h.activeJobs === 1 ? '' : 's'}` : '—');
+  setText($('m-scheduler'), {
+    running: h.scheduledMessages ? 'Sent while the link is online.' : 'Nothing scheduled.',
+    noSender: 'Not sent: this build cannot send messages yet.',
+    stopped: 'Not sent: the scheduler stopped; restart Herald.',
+  }[h.scheduler] ?? '');
   setText($('m-memory'), h.memoryBytes ? `Herald's own process uses ${bytes(h.memoryBytes)} of memory.` : '');
 }
 

@@ -4,12 +4,16 @@
 
 // The screens' names as the sidebar shows them (used when announcing an automatic switch).
 export const VIEW_NAMES = {
+  schedules: 'Schedules',
   health: 'Connection',
   pairing: 'Link phone',
   history: 'History',
   settings: 'Settings',
 };
 
+// The screens a lost link may take the user away from: the overviews, where nobody is reading
+// or typing anything.
+const OVERVIEWS = new Set(['schedules', 'health']);
 // States in which the user has to act on the Link-phone screen.
 const NEEDS_PAIRING = new Set(['pairing', 'qr_expired', 'logged_out']);
 // States that show something to scan or type.
@@ -27,12 +31,12 @@ export function route(previous, next) {
   // Only a change of state moves anyone: a new QR in the same state must not pull the user
   // back to a screen they just left.
   if (now === null || now === was) return null;
-  // Where the user needs to act, take them there, but only from the Connection screen, so
-  // nobody is pulled out of History or Settings in the middle of reading or typing, and not
-  // while they are typing a phone code on their phone.
-  if (NEEDS_PAIRING.has(now) && next.view === 'health' && !next.phoneCode) return 'pairing';
-  // Linking just finished: show the connection it made.
-  if (now === 'online' && previous.linking && next.view === 'pairing') return 'health';
+  // Where the user needs to act, take them there, but only from an overview (Schedules,
+  // Connection), so nobody is pulled out of a form, History or Settings in the middle of
+  // reading or typing, and not while they are typing a phone code on their phone.
+  if (NEEDS_PAIRING.has(now) && OVERVIEWS.has(next.view) && !next.phoneCode && !next.composing) return 'pairing';
+  // Linking just finished: Schedules is the first screen of a linked Herald.
+  if (now === 'online' && previous.linking && next.view === 'pairing') return 'schedules';
   return null;
 }
 

@@ -2,7 +2,7 @@
 // it back from the DOM: they render from the store, and change it only through `update`.
 //
 // State:
-//   view        the screen shown ('health' | 'pairing' | 'history' | 'settings')
+//   view        the screen shown ('schedules' | 'health' | 'pairing' | 'history' | 'settings')
 //   navigation  how the last switch happened: {by: 'user' | 'auto' | 'start', seq}
 //   connection  the last ConnectionView from the Rust side (null until the first arrives)
 //   linking     a pairing episode is under way: a QR or a phone code was shown and the link
@@ -13,6 +13,10 @@
 //   health      the last Health snapshot
 //   demo        the app runs against its built-in simulator
 //   history     the History screen's data: {range, rows (newest first), more, timeline}
+//   schedules   the Schedules screen's data: {list, status, open (id of the schedule whose log
+//               is shown, or null), sends (that log, newest first)}
+//   composing   the compose form is open: null, or {id (null for a new schedule), preview,
+//               previewError}; the form's inputs are its own state
 //   announcement the sentence for the live region: {text, seq}
 //   now         the clock the countdowns read, advanced by one ticker
 
@@ -38,7 +42,7 @@ export function createStore(initial) {
 }
 
 export const store = createStore({
-  view: 'health',
+  view: 'schedules',
   navigation: { by: 'start', seq: 0 },
   connection: null,
   linking: false,
@@ -47,6 +51,8 @@ export const store = createStore({
   health: null,
   demo: false,
   history: { range: 'day', rows: [], more: false, timeline: null },
+  schedules: { list: [], status: null, open: null, sends: [] },
+  composing: null,
   announcement: { text: '', seq: 0 },
   now: Date.now(),
 });

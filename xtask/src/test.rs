@@ -307,7 +307,7 @@ fn e2e(root: &Path) -> Result<(), String> {
     let driver = setup::tauri_driver().ok_or("tauri-driver is not installed")?;
     // The suites' executables as the build step made them, run directly: asking cargo for
     // `--test e2e` resolves other features for the host crates and rebuilds tauri.
-    let suites = test_executables(root, &["e2e", "e2e_demo"])?;
+    let suites = test_executables(root, &["e2e", "e2e_demo", "e2e_schedules"])?;
     let xvfb = Xvfb::start(1280, 900)?;
     let bus = SessionBus::start()?;
     for suite in suites {

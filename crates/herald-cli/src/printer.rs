@@ -73,7 +73,10 @@ impl Printer {
             (Format::Human { .. }, ServiceEvent::Alert(a)) => {
                 self.line(&format!("! {}: {}", a.summary, a.body))
             }
-            (Format::Human { .. }, ServiceEvent::Health(_) | ServiceEvent::History(_)) => Ok(()),
+            (
+                Format::Human { .. },
+                ServiceEvent::Health(_) | ServiceEvent::History(_) | ServiceEvent::Schedules(_),
+            ) => Ok(()),
         }
     }
 

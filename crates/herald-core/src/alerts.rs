@@ -7,6 +7,9 @@
 use std::collections::HashSet;
 
 use wa_client::Disconnect;
+
+use crate::schedule::outbox::SendState;
+use crate::schedule::runner::RunnerEvent;
 use wa_core::disconnect::{Cause, EndState};
 
 /// A notification to post.
@@ -26,6 +29,9 @@ pub enum AlertKind {
     Banned,
     Paused,
     NeedsAttention,
+    SendFailed,
+    SendMissed,
+    SendInDoubt,
 }
 
 /// Remembers what was already said in the current episode.
@@ -103,6 +109,84 @@ impl AlertPolicy {
         self.said.insert(kind).then(|| Alert {
             kind,
             summary: summary.to_string(),
+            body,
+        })
+    }
+}
+
+/// Notifications about scheduled sends: each failed or in-doubt send once (an in-doubt send
+/// retried every half minute is not announced every time), each batch of missed ones once.
+#[derive(Debug, Default)]
+pub struct SendAlerts {
+    said: HashSet<(i64, AlertKind)>,
+}
+
+/// Sends remembered as announced; beyond this the memory starts afresh (a repeat then is
+/// better than memory that grows for ever).
+const SEND_ALERT_MEMORY: usize = 1024;
+
+impl SendAlerts {
+    /// What to post for a runner event about a send to `to`.
+    pub fn on_runner(&mut self, event: &RunnerEvent, to: &str) -> Option<Alert> {
+        let (key, kind, summary, body) = match event {
+            RunnerEvent::Send {
+                send_id,
+                state: SendState::Failed,
+                advice,
+                ..
+            } => (
+                *send_id,
+                AlertKind::SendFailed,
+                "A scheduled message failed",
+                format!(
+                    "Your message to {to} was not sent. {}",
+                    advice.as_deref().unwrap_or("")
+                )
+                .trim_end()
+                .to_owned(),
+            ),
+            RunnerEvent::Send {
+                send_id,
+                state: SendState::InDoubt,
+                ..
+            } => (
+                *send_id,
+                AlertKind::SendInDoubt,
+                "A scheduled message may not have gone out",
+                format!(
+                    "WhatsApp did not confirm your message to {to}. Herald sends the very same \
+                     message again; it cannot show twice."
+                ),
+            ),
+            RunnerEvent::Missed { count, .. } => (
+                -1,
+                AlertKind::SendMissed,
+                if *count == 1 {
+                    "A scheduled message was missed"
+                } else {
+                    "Scheduled messages were missed"
+                },
+                format!(
+                    "{count} scheduled message{} to {to} came due while Herald could not send and \
+                     {} too late to go now; see the schedule's log.",
+                    if *count == 1 { "" } else { "s" },
+                    if *count == 1 { "was" } else { "were" },
+                ),
+            ),
+            RunnerEvent::Send { .. } => return None,
+        };
+        // Missed batches are each new; a send is announced once per kind.
+        if key >= 0 {
+            if self.said.len() >= SEND_ALERT_MEMORY {
+                self.said.clear();
+            }
+            if !self.said.insert((key, kind)) {
+                return None;
+            }
+        }
+        Some(Alert {
+            kind,
+            summary: summary.to_owned(),
             body,
         })
     }
@@ -204,5 +288,58 @@ mod tests {
             "WhatsApp could not be reached after 10 attempts; Herald waits until you press \
              Reconnect now."
         );
+    }
+
+    #[test]
+    fn scheduled_sends_table() {
+        let send = |id: i64, state: SendState, advice: Option<&str>| RunnerEvent::Send {
+            schedule_id: 1,
+            send_id: id,
+            state,
+            error_code: None,
+            advice: advice.map(str::to_owned),
+        };
+        let mut p = SendAlerts::default();
+        let cases: Vec<(RunnerEvent, Option<(AlertKind, &str)>)> = vec![
+            (send(1, SendState::Sent, None), None),
+            (send(1, SendState::Delivered, None), None),
+            (send(1, SendState::Cancelled, None), None),
+            (
+                send(2, SendState::Failed, Some("This number does not use WhatsApp.")),
+                Some((
+                    AlertKind::SendFailed,
+                    "Your message to +4915123456789 was not sent. This number does not use WhatsApp.",
+                )),
+            ),
+            (
+                send(3, SendState::InDoubt, None),
+                Some((
+                    AlertKind::SendInDoubt,
+                    "WhatsApp did not confirm your message to +4915123456789. Herald sends the \
+                     very same message again; it cannot show twice.",
+                )),
+            ),
+            // The same send in doubt again after its retry: already said.
+            (send(3, SendState::InDoubt, None), None),
+            (
+                RunnerEvent::Missed {
+                    schedule_id: 1,
+                    count: 3,
+                },
+                Some((
+                    AlertKind::SendMissed,
+                    "3 scheduled messages to +4915123456789 came due while Herald could not \
+                     send and were too late to go now; see the schedule's log.",
+                )),
+            ),
+        ];
+        for (event, want) in cases {
+            let got = p.on_runner(&event, "+4915123456789");
+            assert_eq!(
+                got.as_ref().map(|a| (a.kind, a.body.as_str())),
+                want,
+                "{event:?}"
+            );
+        }
     }
 }

@@ -18,6 +18,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_schedules",
         include_str!("../migrations/0003_schedules.sql"),
     ),
+    (
+        "0004_schedule_service",
+        include_str!("../migrations/0004_schedule_service.sql"),
+    ),
 ];
 
 /// Why the database could not be used.

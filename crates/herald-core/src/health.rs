@@ -29,6 +29,31 @@ pub struct HealthView {
     pub disconnects: u64,
     /// Where the session store's key is kept; `protected: false` is shown as "not protected".
     pub store_key: wa_client::store::KeyStatus,
+    /// Scheduled sends waiting to go out (pending, going out, or in doubt).
+    pub scheduled_messages: u64,
+    /// Schedules that are active (not paused, cancelled or done).
+    pub active_jobs: u64,
+    /// Whether the scheduler sends.
+    pub scheduler: crate::schedule::view::SchedulerState,
+}
+
+/// The waiting sends (through the outbox's partial index) and the active schedules.
+pub fn schedule_counts(conn: &rusqlite::Connection) -> rusqlite::Result<(u64, u64)> {
+    let waiting: i64 = conn.query_row(
+        "SELECT (SELECT count(*) FROM sends WHERE state IN ('pending', 'in_doubt')) \
+         + (SELECT count(*) FROM sends WHERE state = 'sending')",
+        [],
+        |r| r.get(0),
+    )?;
+    let active: i64 = conn.query_row(
+        "SELECT count(*) FROM schedules WHERE status = 'active'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok((
+        u64::try_from(waiting).unwrap_or(0),
+        u64::try_from(active).unwrap_or(0),
+    ))
 }
 
 /// The linked account.

@@ -2,8 +2,8 @@
 //!
 //! Ties the connection engine to the app's database: the reconnect history (one row per
 //! disconnect with its cause and decision), the online/offline timeline, the health snapshot,
-//! the user's settings, and when to notify. Both the desktop shell and `herald-cli` sit on top
-//! of it; the scheduler joins later.
+//! the user's settings, when to notify, and the scheduler. The desktop shell, `herald-cli`
+//! and its HTTP daemon sit on top of it.
 
 pub mod alerts;
 pub mod db;
@@ -18,6 +18,8 @@ mod pump;
 pub mod qr;
 pub mod redact;
 pub mod schedule;
+pub mod scheduler;
+pub mod schedules;
 pub mod service;
 pub mod settings;
 pub mod store_keys;

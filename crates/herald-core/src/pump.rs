@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use wa_client::{ConnectionState, EngineEvent, EngineHandle};
 
@@ -18,6 +18,8 @@ use crate::db::DbError;
 use crate::health::{process_memory, Account, HealthView};
 use crate::history::{self, DisconnectRecord};
 use crate::presentation::{self, ConnectionView, Context};
+use crate::schedule::runner::Link;
+use crate::schedule::view::SchedulerState;
 
 /// Everything the shells learn from the service, in order.
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +35,8 @@ pub enum ServiceEvent {
     Alert(AlertView),
     /// The engine's raw event, for `herald-cli --json`.
     Engine(EngineEvent),
+    /// Schedules or their sends changed (here or in another process).
+    Schedules(crate::schedule::hooks::ScheduleChange),
 }
 
 /// A notification to post.
@@ -59,6 +63,10 @@ pub(crate) struct Shared {
     /// The last presented view; its QR drawing is reused while the QR text is the same.
     pub(crate) view: Option<ConnectionView>,
     pub(crate) alerts: AlertPolicy,
+    /// Whether the scheduler sends, for the health snapshot.
+    pub(crate) scheduler: SchedulerState,
+    /// The last health published, so a schedule change can republish it with new counts.
+    pub(crate) last_health: Option<HealthView>,
 }
 
 pub(crate) fn present(shared: &mut Shared, state: &ConnectionState) -> ConnectionView {
@@ -88,8 +96,10 @@ pub(crate) fn health_view(
     conn: &Connection,
     h: &wa_client::Health,
     store_key: &wa_client::store::KeyStatus,
+    scheduler: SchedulerState,
 ) -> Result<HealthView, DbError> {
     let last = history::page(conn, None, 1)?.into_iter().next();
+    let (scheduled_messages, active_jobs) = crate::health::schedule_counts(conn)?;
     Ok(HealthView {
         state: h.state.clone(),
         state_since_ms: h.state_since_ms,
@@ -107,6 +117,9 @@ pub(crate) fn health_view(
         memory_bytes: process_memory(),
         disconnects: history::count(conn)?,
         store_key: store_key.clone(),
+        scheduled_messages,
+        active_jobs,
+        scheduler,
     })
 }
 
@@ -115,6 +128,7 @@ pub(crate) fn spawn_pump(
     events: broadcast::Sender<ServiceEvent>,
     shared: Arc<Mutex<Shared>>,
     db_path: PathBuf,
+    link: watch::Sender<Link>,
 ) -> JoinHandle<()> {
     let mut rx = engine.subscribe();
     tokio::spawn(async move {
@@ -128,6 +142,7 @@ pub(crate) fn spawn_pump(
         };
         {
             let state = engine.state().borrow().clone();
+            link.send_replace(crate::schedule::hooks::link_of(&state));
             let mut s = lock(&shared);
             s.ctx.account = engine
                 .health()
@@ -147,6 +162,7 @@ pub(crate) fn spawn_pump(
                         "service fell behind the engine; re-reading state"
                     );
                     let state = engine.state().borrow().clone();
+                    link.send_replace(crate::schedule::hooks::link_of(&state));
                     let view = present(&mut lock(&shared), &state);
                     let _ = events.send(ServiceEvent::Connection(view));
                     continue;
@@ -154,7 +170,7 @@ pub(crate) fn spawn_pump(
                 Err(broadcast::error::RecvError::Closed) => break,
             };
             let _ = events.send(ServiceEvent::Engine(event.clone()));
-            handle(&event, &engine, &events, &shared, &conn);
+            handle(&event, &engine, &events, &shared, &conn, &link);
             if let EngineEvent::State {
                 state: ConnectionState::Closed,
                 ..
@@ -173,10 +189,15 @@ fn handle(
     events: &broadcast::Sender<ServiceEvent>,
     shared: &Arc<Mutex<Shared>>,
     conn: &Connection,
+    link: &watch::Sender<Link>,
 ) {
     let mut publish_health = false;
     match event {
         EngineEvent::State { at_ms, state } => {
+            // The runner sends only while online, and holds everything logged out or
+            // replaced; a reconnect wakes it at once.
+            let new = crate::schedule::hooks::link_of(state);
+            link.send_if_modified(|l| std::mem::replace(l, new) != new);
             let online = matches!(state, ConnectionState::Online { .. });
             let offline = !matches!(
                 state,
@@ -243,13 +264,46 @@ fn handle(
         | EngineEvent::KeepAliveRestored { .. }
         | EngineEvent::Version { .. }
         | EngineEvent::LoggedOut { .. } => publish_health = true,
+        // Messages and receipts reach subscribers as they are; the health view has no
+        // field for them.
         EngineEvent::Qr { .. }
         | EngineEvent::PairCode { .. }
         | EngineEvent::PrekeysUploaded { .. } => {}
+        // For "skip if they have written to me since": when each chat last wrote.
+        EngineEvent::Message { chat, t, .. } => {
+            if let Some(at) = timestamp(*t) {
+                crate::schedule::hooks::on_message(conn, chat, at);
+            }
+        }
+        // Scheduled sends move on to delivered and read (and an in-doubt one is settled).
+        EngineEvent::Receipt { ids, kind, t, .. } => {
+            let read = match kind {
+                wa_client::ReceiptKind::Delivered => Some(false),
+                wa_client::ReceiptKind::Read | wa_client::ReceiptKind::Played => Some(true),
+                wa_client::ReceiptKind::Retry => None,
+            };
+            if let (Some(read), Some(at)) = (read, timestamp(*t)) {
+                match crate::schedule::hooks::on_receipt(conn, ids, read, at) {
+                    Ok(changed) => {
+                        for schedule_id in changed {
+                            let _ = events.send(ServiceEvent::Schedules(
+                                crate::schedule::hooks::ScheduleChange {
+                                    schedule_id: Some(schedule_id),
+                                    runner: None,
+                                },
+                            ));
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "receipt not recorded on its send"),
+                }
+            }
+        }
     }
     if publish_health {
-        match health_view(conn, &engine.health(), engine.store_key()) {
+        let scheduler = lock(shared).scheduler;
+        match health_view(conn, &engine.health(), engine.store_key(), scheduler) {
             Ok(h) => {
+                lock(shared).last_health = Some(h.clone());
                 let _ = events.send(ServiceEvent::Health(h));
             }
             Err(e) => tracing::warn!(error = %e, "health snapshot failed"),
@@ -259,3 +313,9 @@ fn handle(
 
 /// The workspace's one way to take a mutex (see its docs for why a poisoned one is used).
 pub(crate) use wa_client::mutex::lock;
+
+fn timestamp(t: wa_client::UnixMillis) -> Option<jiff::Timestamp> {
+    i64::try_from(t.as_millis())
+        .ok()
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+}

@@ -4,7 +4,8 @@
 //! a presented connection view, health snapshots and alerts, and republishes them as
 //! [`ServiceEvent`]s in order. Commands (reconnect, pair, logout, settings) are thin calls on
 //! the engine. Changing a setting that the engine reads restarts the engine with the new
-//! configuration; the session itself is kept.
+//! configuration; the session itself is kept. The scheduler runs inside (`scheduler.rs`);
+//! its commands are in `schedules.rs`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,7 @@ use crate::history::{self, DisconnectRecord};
 use crate::presentation::ConnectionView;
 use crate::pump::{health_view, lock, present, spawn_pump, Shared};
 pub use crate::pump::{AlertView, ServiceEvent};
+use crate::scheduler::{Scheduler, SchedulerSetup};
 use crate::settings::{self, InvalidSetting, Settings};
 use crate::timeline;
 
@@ -62,6 +64,12 @@ pub enum ServiceError {
     Command(#[from] wa_client::CommandError),
     #[error(transparent)]
     InvalidSetting(#[from] InvalidSetting),
+    #[error(transparent)]
+    Schedule(#[from] crate::schedule::store::StoreError),
+    #[error(transparent)]
+    Draft(#[from] crate::schedule::draft::DraftError),
+    #[error(transparent)]
+    Messaging(#[from] wa_client::SendError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -81,6 +89,7 @@ struct Inner {
     events: broadcast::Sender<ServiceEvent>,
     running: tokio::sync::Mutex<Running>,
     shared: Arc<Mutex<Shared>>,
+    pub(crate) scheduler: Scheduler,
 }
 
 struct Running {
@@ -94,8 +103,24 @@ const EVENT_CAPACITY: usize = 512;
 const PUMP_DRAIN: Duration = Duration::from_secs(1);
 
 impl Service {
-    /// Opens the database and starts the engine.
+    /// Opens the database and starts the engine and the scheduler, which sends through the
+    /// engine (see [`Service::start_with`] for another sender, or none).
     pub fn start(options: ServiceOptions) -> Result<Service, ServiceError> {
+        Service::start_with(
+            options,
+            SchedulerSetup {
+                sender: Some(crate::scheduler::engine_sender()),
+                ..SchedulerSetup::default()
+            },
+        )
+    }
+
+    /// Opens the database, starts the engine and the scheduler (its runner only when
+    /// `scheduler` has a sender). Call inside a tokio runtime.
+    pub fn start_with(
+        options: ServiceOptions,
+        scheduler: SchedulerSetup,
+    ) -> Result<Service, ServiceError> {
         std::fs::create_dir_all(&options.data_dir).map_err(|source| ServiceError::Write {
             path: options.data_dir.clone(),
             source,
@@ -105,11 +130,19 @@ impl Service {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let shared = Arc::new(Mutex::new(Shared::default()));
         let engine = Arc::new(Engine::start(engine_config(&options, &settings))?);
+        let scheduler = Scheduler::start(
+            scheduler,
+            &db_path(&options),
+            engine.clone(),
+            events.clone(),
+            shared.clone(),
+        );
         let pump = spawn_pump(
             engine.clone(),
             events.clone(),
             shared.clone(),
             db_path(&options),
+            scheduler.link.clone(),
         );
         Ok(Service {
             inner: Arc::new(Inner {
@@ -118,8 +151,25 @@ impl Service {
                 events,
                 running: tokio::sync::Mutex::new(Running { engine, pump }),
                 shared,
+                scheduler,
             }),
         })
+    }
+
+    pub(crate) fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
+        lock(&self.inner.db)
+    }
+
+    pub(crate) fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        lock(&self.inner.shared)
+    }
+
+    pub(crate) fn inner_scheduler(&self) -> &Scheduler {
+        &self.inner.scheduler
+    }
+
+    pub(crate) fn emit(&self, event: ServiceEvent) {
+        let _ = self.inner.events.send(event);
     }
 
     /// Subscribes to the service's events.
@@ -138,8 +188,9 @@ impl Service {
     pub async fn health(&self) -> Result<HealthView, ServiceError> {
         let engine = self.engine().await;
         let h = engine.health();
+        let scheduler = lock(&self.inner.shared).scheduler;
         let conn = lock(&self.inner.db);
-        Ok(health_view(&conn, &h, engine.store_key())?)
+        Ok(health_view(&conn, &h, engine.store_key(), scheduler)?)
     }
 
     /// One page of the history, newest first.
@@ -261,7 +312,9 @@ impl Service {
                 self.inner.events.clone(),
                 self.inner.shared.clone(),
                 db_path(&self.inner.options),
+                self.inner.scheduler.link.clone(),
             );
+            self.inner.scheduler.engine.send_replace(engine.clone());
             *running = Running { engine, pump };
             tracing::info!("settings changed; the connection restarted with them");
         }
@@ -277,6 +330,7 @@ impl Service {
     /// state before the stream ends.
     pub async fn shutdown(&self) {
         let mut running = self.inner.running.lock().await;
+        self.inner.scheduler.stop();
         running.engine.shutdown().await;
         // The pump forwards the engine's last events and ends after `closed`; a pump stuck on
         // a slow database is not worth holding the exit for.

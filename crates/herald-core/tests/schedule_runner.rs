@@ -522,3 +522,57 @@ async fn fifty_kills_at_random_moments_during_200_sends_show_each_once() {
     // start encrypted that occurrence (same id) once, to completion.
     assert_eq!(s.prepared, 200, "one finished encryption per occurrence");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_gate_remembers_a_chat_across_a_restart() {
+    let mut h = Harness::new("2026-05-01T08:59:50Z", Link::Online);
+    let first = h.add(A, "2026-05-01T09:00:00", Repeat::Once, CatchUp::Default);
+    advance(Duration::from_secs(15)).await;
+    assert_eq!(h.states(first), [SendState::Sent]);
+    // The app is restarted five seconds after that send, and the same chat is due again soon.
+    h.crash().await;
+    h.start_runner();
+    let second = h.add(A, "2026-05-01T09:00:10", Repeat::Once, CatchUp::Default);
+    advance(Duration::from_secs(60)).await;
+    assert_eq!(h.states(second), [SendState::Sent]);
+    let at = h.engine.state.lock().unwrap().transmits[1].2;
+    // Not at 09:00:10: 30 s after the last send to that chat, as before the restart.
+    assert!(at >= ts("2026-05-01T09:00:30Z"), "sent at {at}");
+    assert!(at < ts("2026-05-01T09:00:32Z"), "sent at {at}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_since_skips_the_send_when_asked() {
+    let h = Harness::new("2026-05-01T08:00:00Z", Link::Online);
+    let start: DateTime = "2026-05-01T09:00:00".parse().unwrap();
+    let new = |to: &str| NewSchedule {
+        recipient: Recipient::parse(to).unwrap(),
+        text: "Did you see my last message?".into(),
+        timing: Timing::new("UTC", start, Repeat::Once, End::Never).unwrap(),
+        catch_up: CatchUp::Default,
+    };
+    let conn = h.other();
+    let now = h.clock.now();
+    let (asked, _) = store::add_with(&conn, &new(A), true, &mut RandomIds::default(), now).unwrap();
+    let (not_asked, _) =
+        store::add_with(&conn, &new(B), false, &mut RandomIds::default(), now).unwrap();
+    let (quiet, _) = store::add_with(&conn, &new(C), true, &mut RandomIds::default(), now).unwrap();
+    // A and B write back after the schedules were made; C does not, and an old message from C
+    // (before the schedule) does not count.
+    let wrote = ts("2026-05-01T08:30:00Z");
+    herald_core::schedule::inbound::record(&conn, "4915123456781@s.whatsapp.net", wrote).unwrap();
+    herald_core::schedule::inbound::record(&conn, "4915123456782@s.whatsapp.net", wrote).unwrap();
+    herald_core::schedule::inbound::record(
+        &conn,
+        "4915123456783@s.whatsapp.net",
+        ts("2026-04-30T08:30:00Z"),
+    )
+    .unwrap();
+    advance(2 * 60 * MIN).await;
+    let skipped = &h.sends(asked)[0];
+    assert_eq!(skipped.state, SendState::Cancelled);
+    assert_eq!(skipped.error_code.as_deref(), Some("replied"));
+    assert_eq!(h.states(not_asked), [SendState::Sent]);
+    assert_eq!(h.states(quiet), [SendState::Sent]);
+    assert_eq!(h.transmits(), 2);
+}

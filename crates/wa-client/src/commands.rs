@@ -34,6 +34,8 @@ pub(crate) enum Command {
     Logout {
         reply: LogoutReply,
     },
+    /// Send, prepare, transmit, list groups: only during a logged-in session.
+    Messaging(crate::messaging::Request),
     Shutdown,
 }
 
@@ -79,6 +81,28 @@ pub(crate) fn on_command(desk: Desk<'_>, cmd: Option<Command>, at: Where<'_>) ->
     };
     match cmd {
         Command::Shutdown => on_shutdown(ctx, at),
+        Command::Messaging(request) => {
+            match at {
+                Where::Session(conn) => {
+                    let link = crate::messaging::LinkParts {
+                        handle: conn.handle(),
+                        creds: conn.creds(),
+                        online: conn.is_online(),
+                        caches: conn.messaging_caches(),
+                    };
+                    if let Some(task) = crate::messaging::on_request(ctx, link, request) {
+                        conn.spawn(async move {
+                            task.await;
+                            TaskDone::Messaging
+                        });
+                    }
+                }
+                Where::Idle | Where::Dialing => {
+                    request.refuse(crate::messaging::SendError::NotConnected)
+                }
+            }
+            Then::Stay
+        }
         Command::ReconnectNow => match at {
             Where::Idle => {
                 episode.on_user_retry();

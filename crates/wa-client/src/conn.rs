@@ -3,12 +3,14 @@
 //! which stops every task before the socket closes.
 
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::keepalive::Report;
+use crate::messaging::Caches;
 use crate::pairing::{FinishError, Finished, IssuedCode, Pairing};
 use crate::pending::CodeReply;
 use crate::prekeys::PrekeyError;
@@ -61,6 +63,8 @@ pub(crate) enum TaskDone {
     PhoneAnswered(Result<Finished, FinishError>),
     /// The server confirmed (or not) the end of a code pairing.
     CompanionFinished(Result<(), IqError>),
+    /// A messaging request or retry answer finished (it replied on its own).
+    Messaging,
 }
 
 /// A live connection.
@@ -73,6 +77,8 @@ pub(crate) struct Conn {
     ka_tx: mpsc::Sender<Report>,
     ka_rx: mpsc::Receiver<Report>,
     online_since: Option<Instant>,
+    /// Device lists and group metadata of this connection.
+    messaging: Arc<Mutex<Caches>>,
 }
 
 /// What the session loop waits on besides commands.
@@ -95,6 +101,7 @@ impl Conn {
             ka_tx,
             ka_rx,
             online_since: None,
+            messaging: Arc::default(),
         }
     }
 
@@ -167,6 +174,11 @@ impl Conn {
     /// stopped at teardown.
     pub fn spawn(&mut self, task: impl Future<Output = TaskDone> + Send + 'static) {
         self.tasks.spawn(task);
+    }
+
+    /// The messaging caches of this connection.
+    pub fn messaging_caches(&self) -> Arc<Mutex<Caches>> {
+        Arc::clone(&self.messaging)
     }
 
     /// Where keepalive reports go.

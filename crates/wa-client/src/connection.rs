@@ -22,6 +22,7 @@ use crate::events::{ConnectionState, EngineEvent};
 use crate::keepalive::Report;
 use crate::linking;
 use crate::login;
+use crate::messaging;
 use crate::pending::Pending;
 use crate::socket::{HandshakeParams, Inbound, Socket};
 use crate::stanzas;
@@ -220,6 +221,16 @@ async fn session(lent: &mut Lent<'_>, conn: &mut Conn) -> CloseReason {
     }
 }
 
+/// What messaging needs of the connection.
+fn link(conn: &Conn) -> messaging::LinkParts<'_> {
+    messaging::LinkParts {
+        handle: conn.handle(),
+        creds: conn.creds(),
+        online: conn.is_online(),
+        caches: conn.messaging_caches(),
+    }
+}
+
 async fn on_node(lent: &mut Lent<'_>, conn: &mut Conn, node: Node) -> Option<CloseReason> {
     let ctx = lent.ctx;
     match node.tag.as_ref() {
@@ -263,7 +274,27 @@ async fn on_node(lent: &mut Lent<'_>, conn: &mut Conn, node: Node) -> Option<Clo
                 Some("companion_reg_refresh") => linking::on_reg_refresh(ctx, conn),
                 Some("link_code_companion_reg") => linking::on_primary_hello(conn, &node),
                 Some("encrypt") => login::on_encrypt_notification(ctx, conn, &node),
+                Some("devices" | "w:gp2" | "privacy_token") => {
+                    messaging::on_notification(ctx, link(conn), &node)
+                }
                 other => tracing::debug!(kind = other, "notification"),
+            }
+            None
+        }
+        "message" => {
+            for answer in messaging::on_message(ctx, link(conn), &node) {
+                if conn.handle().send(answer).await.is_err() {
+                    break;
+                }
+            }
+            None
+        }
+        "receipt" => {
+            if let Some(task) = messaging::on_receipt(ctx, link(conn), &node) {
+                conn.spawn(async move {
+                    task.await;
+                    TaskDone::Messaging
+                });
             }
             None
         }
@@ -330,7 +361,7 @@ fn on_task_done(
             tracing::warn!(error = %e, "companion_finish not acknowledged");
         }
         Ok(TaskDone::CompanionFinished(Ok(()))) => {}
-        Ok(TaskDone::Keepalive) => {}
+        Ok(TaskDone::Keepalive) | Ok(TaskDone::Messaging) => {}
         Ok(TaskDone::PostLogin(Ok(n))) | Ok(TaskDone::Prekeys(Ok(n))) => {
             if n > 0 {
                 ctx.out().emit(EngineEvent::PrekeysUploaded { count: n });

@@ -51,6 +51,11 @@ impl Ctx {
         self.deps.clock.as_ref()
     }
 
+    /// The clock, for a task that outlives this borrow.
+    pub fn shared_clock(&self) -> Arc<dyn crate::clock::Clock> {
+        self.deps.clock.clone()
+    }
+
     pub fn transport(&self) -> Arc<dyn Transport> {
         self.deps.transport.clone()
     }

@@ -245,6 +245,36 @@ pub enum EngineEvent {
     },
     /// Prekeys were uploaded to the server.
     PrekeysUploaded { count: u32 },
+    /// A text message arrived (from a contact, in a group, or a copy of one we sent from
+    /// another of our devices). `sender` is the user (without device), `t` the server's time.
+    Message {
+        id: String,
+        chat: String,
+        sender: String,
+        text: String,
+        t: UnixMillis,
+    },
+    /// A device reported on messages we sent.
+    Receipt {
+        ids: Vec<String>,
+        kind: ReceiptKind,
+        device: String,
+        t: UnixMillis,
+    },
+}
+
+/// What a receipt for our message says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptKind {
+    /// It reached the device.
+    Delivered,
+    /// It was read there.
+    Read,
+    /// A voice or video message was played there.
+    Played,
+    /// The device could not decrypt it and asked again.
+    Retry,
 }
 
 /// A snapshot of the connection's health.

@@ -56,6 +56,7 @@ pub mod keepalive;
 mod linking;
 pub mod lock;
 mod login;
+pub mod messaging;
 pub mod mutex;
 pub mod pairing;
 mod pending;
@@ -76,9 +77,11 @@ use tokio::task::JoinHandle;
 pub use clock::{Clock, SystemClock, TokioClock, UnixMillis};
 pub use config::{EngineConfig, KeepaliveConfig, PrekeyConfig, Presence, QrTiming, VersionConfig};
 pub use events::{
-    ConnectionState, DecisionKind, Disconnect, EngineEvent, Health, PausedReason, VersionSource,
+    ConnectionState, DecisionKind, Disconnect, EngineEvent, Health, PausedReason, ReceiptKind,
+    VersionSource,
 };
 pub use lock::{LockError, LockHolder};
+pub use messaging::{Outcome, OutgoingMessage, Prepared, Recipient, SendError, Sent};
 pub use transport::{Link, MemoryTransport, Transport, TransportError, WebSocketTransport};
 pub use version::{SwJsFetcher, VersionError, VersionFetcher};
 
@@ -338,6 +341,55 @@ impl EngineHandle {
             .await
             .map_err(|_| CommandError::Stopped)?;
         rx.await.map_err(|_| CommandError::Stopped)?
+    }
+
+    /// Sends a text: prepares it (encrypted, encoded, committed with the Signal state) and
+    /// transmits it, waiting for the server's ack. When the outcome is
+    /// [`Outcome::InDoubt`], transmit [`Sent::prepared`]'s bytes again to settle it.
+    pub async fn send(&self, message: OutgoingMessage) -> Result<Sent, SendError> {
+        let (reply, rx) = oneshot::channel();
+        self.messaging(messaging::Request::Send { message, reply }, rx)
+            .await
+    }
+
+    /// Encrypts and encodes a message and commits the stanza with the Signal state that made
+    /// it; nothing leaves. The caller may keep the bytes too (the scheduler's outbox does).
+    pub async fn prepare(&self, message: OutgoingMessage) -> Result<Prepared, SendError> {
+        let (reply, rx) = oneshot::channel();
+        self.messaging(messaging::Request::Prepare { message, reply }, rx)
+            .await
+    }
+
+    /// Writes a prepared stanza — the first time, or again after a lost ack — and waits for
+    /// the server's ack. The bytes are sent as they are: a device that has the message
+    /// refuses the copy as a Signal duplicate, and nothing is encrypted again.
+    pub async fn transmit(&self, id: &str, stanza: &[u8]) -> Result<Outcome, SendError> {
+        let (reply, rx) = oneshot::channel();
+        let request = messaging::Request::Transmit {
+            id: id.to_owned(),
+            stanza: stanza.to_vec(),
+            reply,
+        };
+        self.messaging(request, rx).await
+    }
+
+    /// The groups the account is in, with their members.
+    pub async fn groups(&self) -> Result<Vec<wa_core::stanza::group::GroupInfo>, SendError> {
+        let (reply, rx) = oneshot::channel();
+        self.messaging(messaging::Request::Groups { reply }, rx)
+            .await
+    }
+
+    async fn messaging<T>(
+        &self,
+        request: messaging::Request,
+        rx: oneshot::Receiver<Result<T, SendError>>,
+    ) -> Result<T, SendError> {
+        self.commands
+            .send(Command::Messaging(request))
+            .await
+            .map_err(|_| SendError::Stopped)?;
+        rx.await.map_err(|_| SendError::Stopped)?
     }
 
     /// Closes the connection, stops every task and releases the session lock. Returns when

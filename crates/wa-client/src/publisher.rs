@@ -144,7 +144,9 @@ pub(crate) fn note(h: &mut Health, event: &EngineEvent) {
         | EngineEvent::PairCode { .. }
         | EngineEvent::KeepAliveTimeout { .. }
         | EngineEvent::KeepAliveRestored { .. }
-        | EngineEvent::PrekeysUploaded { .. } => {}
+        | EngineEvent::PrekeysUploaded { .. }
+        | EngineEvent::Message { .. }
+        | EngineEvent::Receipt { .. } => {}
     }
 }
 

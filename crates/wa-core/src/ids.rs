@@ -98,6 +98,16 @@ pub fn participant_hash<S: AsRef<str>>(device_jids: &[S]) -> String {
     format!("2:{}", STANDARD_NO_PAD.encode(&digest[..6]))
 }
 
+/// [`participant_hash`] over device JIDs, each written in whatsmeow's `ADString` form
+/// (`user.agent:device@server`, agent and device always present).
+pub fn participant_hash_of(devices: &[crate::binary::Jid]) -> String {
+    let written: Vec<String> = devices
+        .iter()
+        .map(|d| format!("{}.{}:{}@{}", d.user, d.agent, d.device, d.server.as_str()))
+        .collect();
+    participant_hash(&written)
+}
+
 /// `DevicePairingRegistrationData.buildHash`: MD5 of the app version written `P.S.T`.
 pub fn build_hash(app_version: &str) -> [u8; 16] {
     Md5::digest(app_version.as_bytes()).into()
@@ -146,5 +156,16 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, participant_hash(&["a@s.whatsapp.net"]));
         assert!(a.starts_with("2:") && a.len() == 10);
+    }
+
+    #[test]
+    fn phash_of_jids_matches_the_protocol_vector() {
+        use crate::binary::{Jid, Server};
+        let devices = [
+            Jid::new("15551234567", Server::Pn),
+            Jid::with_device("15551234567", 3, Server::Pn),
+            Jid::new("15557654321", Server::Pn),
+        ];
+        assert_eq!(participant_hash_of(&devices), "2:1rP1CxtP");
     }
 }

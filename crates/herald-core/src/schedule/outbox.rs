@@ -381,6 +381,21 @@ pub fn mark_failed(
     )
 }
 
+/// The recipient wrote since the last change or send and the schedule asked to skip then: the
+/// send is cancelled with the reason, before anything was encrypted.
+pub fn mark_skipped(conn: &Connection, id: SendId, now: Timestamp) -> Result<bool, StoreError> {
+    transition(
+        conn,
+        id,
+        &[SendState::Pending],
+        "state = 'cancelled', error_code = 'replied', advice = ?3, updated_ms = ?2",
+        &[
+            &now.as_millisecond(),
+            &"Not sent: they wrote to you since, and this schedule skips then.",
+        ],
+    )
+}
+
 /// Too late for the catch-up window.
 pub fn mark_missed(conn: &Connection, id: SendId, now: Timestamp) -> Result<bool, StoreError> {
     transition(

@@ -35,6 +35,31 @@ pub enum RecipientError {
     BadJid(String),
     #[error("stored recipient kind {0:?} is unknown")]
     UnknownKind(String),
+    #[error("{0:?} is not a country code (use a two-letter one such as DE)")]
+    UnknownRegion(String),
+}
+
+/// A country a phone number can be typed in: its ISO 3166 code and calling code.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Country {
+    pub region: String,
+    pub calling_code: u16,
+}
+
+/// Every country in the phone-number library's metadata, by region code.
+pub fn countries() -> Vec<Country> {
+    let mut all: Vec<Country> = phonenumber::metadata::DATABASE
+        .iter()
+        // "001" and the like are non-geographic numbering plans, not countries to pick.
+        .filter(|m| m.id().len() == 2 && m.id().bytes().all(|b| b.is_ascii_uppercase()))
+        .map(|m| Country {
+            region: m.id().to_owned(),
+            calling_code: m.country_code(),
+        })
+        .collect();
+    all.sort_by(|a, b| a.region.cmp(&b.region));
+    all
 }
 
 impl Recipient {
@@ -53,6 +78,28 @@ impl Recipient {
         };
         let number =
             phonenumber::parse(None, &text).map_err(|source| RecipientError::Unparsable {
+                input: input.to_owned(),
+                source,
+            })?;
+        if !phonenumber::is_valid(&number) {
+            return Err(RecipientError::InvalidNumber(input.to_owned()));
+        }
+        Ok(Recipient::Phone(
+            number.format().mode(Mode::E164).to_string(),
+        ))
+    }
+
+    /// Parses a number as written in `region` (`DE`, `0151 23456789`); a number with `+` is
+    /// read as international whatever the region.
+    pub fn parse_national(region: &str, input: &str) -> Result<Recipient, RecipientError> {
+        let id: phonenumber::country::Id = region
+            .trim()
+            .to_ascii_uppercase()
+            .parse()
+            .map_err(|_| RecipientError::UnknownRegion(region.to_owned()))?;
+        let input = input.trim();
+        let number =
+            phonenumber::parse(Some(id), input).map_err(|source| RecipientError::Unparsable {
                 input: input.to_owned(),
                 source,
             })?;
@@ -144,6 +191,34 @@ mod tests {
         assert!(Recipient::parse("+1 555").is_err());
         assert!(Recipient::parse("+49 000").is_err());
         assert!(Recipient::parse("hello").is_err());
+    }
+
+    #[test]
+    fn national_numbers_in_their_country() {
+        assert_eq!(
+            Recipient::parse_national("DE", "0151 23456789").unwrap(),
+            Recipient::Phone("+4915123456789".into())
+        );
+        assert_eq!(
+            Recipient::parse_national("de", "+1 202 555 0143")
+                .unwrap()
+                .value(),
+            "+12025550143"
+        );
+        assert!(matches!(
+            Recipient::parse_national("DE", "0151"),
+            Err(RecipientError::InvalidNumber(_) | RecipientError::Unparsable { .. })
+        ));
+        assert!(matches!(
+            Recipient::parse_national("XX", "0151 23456789"),
+            Err(RecipientError::UnknownRegion(_))
+        ));
+        let all = countries();
+        assert!(all.len() > 200, "{}", all.len());
+        assert!(all.contains(&Country {
+            region: "DE".into(),
+            calling_code: 49
+        }));
     }
 
     #[test]

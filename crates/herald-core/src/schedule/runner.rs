@@ -12,12 +12,15 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
-use tokio::sync::{watch, Notify};
+use serde::Serialize;
+use tokio::sync::{broadcast, watch, Notify};
 use tokio::time::{sleep_until, Instant};
 
 use super::catch_up::{self, Fate};
 use super::clock::Clock;
 use super::gate::{Gate, GateConfig};
+use super::gate_log;
+use super::inbound;
 use super::outbox::{self, MessageIds, SendRecord, SendState};
 use super::sender::{Outcome, Outgoing, Sender};
 use super::store::{self, Status, StoreError};
@@ -66,6 +69,24 @@ impl Default for RunnerConfig {
     }
 }
 
+/// What the runner did to a send, for screens and notifications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum RunnerEvent {
+    /// A send changed state (sent, failed, in doubt, skipped, retried later).
+    #[serde(rename_all = "camelCase")]
+    Send {
+        schedule_id: i64,
+        send_id: i64,
+        state: SendState,
+        error_code: Option<String>,
+        advice: Option<String>,
+    },
+    /// Occurrences of a schedule were too late for its catch-up window.
+    #[serde(rename_all = "camelCase")]
+    Missed { schedule_id: i64, count: usize },
+}
+
 /// Wakes a runner after a change made through its own process (the UI, the HTTP API).
 #[derive(Debug, Clone, Default)]
 pub struct RunnerHandle {
@@ -89,6 +110,7 @@ pub struct Runner<S, C> {
     gate: Gate,
     config: RunnerConfig,
     data_version: i64,
+    events: Option<broadcast::Sender<RunnerEvent>>,
 }
 
 /// Why the runner stopped.
@@ -120,6 +142,8 @@ impl<S: Sender, C: Clock> Runner<S, C> {
         }
         let data_version = data_version(&conn)?;
         let handle = RunnerHandle::default();
+        let mut gate = Gate::new(config.gate.clone());
+        remember_gate(&conn, &mut gate, clock.now())?;
         let runner = Runner {
             conn,
             sender,
@@ -127,11 +151,42 @@ impl<S: Sender, C: Clock> Runner<S, C> {
             link,
             notify: handle.notify.clone(),
             ids,
-            gate: Gate::new(config.gate.clone()),
+            gate,
             config,
             data_version,
+            events: None,
         };
         Ok((runner, handle))
+    }
+
+    /// Reports every change it makes to a send on `events`.
+    pub fn with_events(mut self, events: broadcast::Sender<RunnerEvent>) -> Runner<S, C> {
+        self.events = Some(events);
+        self
+    }
+
+    fn emit(&self, event: RunnerEvent) {
+        if let Some(events) = &self.events {
+            // Nobody listening is fine: the outbox is the record.
+            let _ = events.send(event);
+        }
+    }
+
+    /// Reports a send's state as stored now.
+    fn emit_send(&self, send_id: i64) -> Result<(), RunnerError> {
+        if self.events.is_none() {
+            return Ok(());
+        }
+        if let Some(s) = outbox::get(&self.conn, send_id)? {
+            self.emit(RunnerEvent::Send {
+                schedule_id: s.schedule_id,
+                send_id: s.id,
+                state: s.state,
+                error_code: s.error_code,
+                advice: s.advice,
+            });
+        }
+        Ok(())
     }
 
     /// Runs until the link's sender is dropped.
@@ -274,6 +329,12 @@ impl<S: Sender, C: Clock> Runner<S, C> {
         }
         store::plan_next(&tx, &schedule, now, self.ids.as_mut(), now)?;
         tx.commit()?;
+        if missed > 0 {
+            self.emit(RunnerEvent::Missed {
+                schedule_id: schedule.id,
+                count: missed,
+            });
+        }
         if missed > 0 || lateness > SignedDuration::from_mins(1) {
             tracing::info!(
                 schedule = schedule.id,
@@ -296,10 +357,16 @@ impl<S: Sender, C: Clock> Runner<S, C> {
         now: Timestamp,
         mono: Instant,
     ) -> Result<(), RunnerError> {
+        if self.replied_since(send, schedule, chat)? {
+            outbox::mark_skipped(&self.conn, send.id, now)?;
+            tracing::info!(schedule = schedule.id, "skipped: the recipient wrote since");
+            return self.emit_send(send.id);
+        }
         if !outbox::claim(&self.conn, send.id, now)? {
             return Ok(());
         }
         self.gate.record(chat, mono);
+        gate_log::record(&self.conn, chat, now)?;
         let stanza = match &send.stanza {
             // Once bytes exist, only those bytes are ever sent (same id, same ciphertext).
             Some(bytes) => bytes.clone(),
@@ -319,7 +386,7 @@ impl<S: Sender, C: Clock> Runner<S, C> {
                     Err(rejection) => {
                         let now = self.clock.now();
                         self.refused(send, &rejection, now)?;
-                        return Ok(());
+                        return self.emit_send(send.id);
                     }
                 }
             }
@@ -348,7 +415,26 @@ impl<S: Sender, C: Clock> Runner<S, C> {
                 tracing::warn!(%code, delay_ms = retry_after.as_millis() as u64, "rate limited; gate paused");
             }
         }
-        Ok(())
+        self.emit_send(send.id)
+    }
+
+    /// Whether the schedule skips this send because its chat wrote since. Only a send that
+    /// never went anywhere can be skipped; one with bytes may already be on their phone.
+    fn replied_since(
+        &self,
+        send: &SendRecord,
+        schedule: &store::Schedule,
+        chat: &str,
+    ) -> Result<bool, RunnerError> {
+        if !schedule.skip_if_replied || send.stanza.is_some() || send.attempts > 0 {
+            return Ok(false);
+        }
+        Ok(inbound::skips(
+            true,
+            inbound::last(&self.conn, chat)?,
+            schedule.changed_ms,
+            inbound::last_sent(&self.conn, schedule.id)?,
+        ))
     }
 
     fn refused(
@@ -409,6 +495,19 @@ impl<S: Sender, C: Clock> Runner<S, C> {
             );
         }
     }
+}
+
+/// Seeds the gate with the sends of the last hour, as recorded in the database, so a restart
+/// keeps the per-chat spacing and the hourly cap. Their wall-clock ages are mapped onto the
+/// monotonic clock as of now.
+fn remember_gate(conn: &Connection, gate: &mut Gate, now: Timestamp) -> Result<(), RunnerError> {
+    let mono = Instant::now();
+    for (chat, at_ms) in gate_log::recent(conn, now)? {
+        let age = Duration::from_millis(u64::try_from(now.as_millisecond() - at_ms).unwrap_or(0));
+        let at = mono.checked_sub(age).unwrap_or(mono);
+        gate.record(&chat, at);
+    }
+    Ok(())
 }
 
 /// Another connection's commits change this; ours do not. Reading it costs no disk I/O in

@@ -7,6 +7,8 @@
 //! ack. A resend — after a lost ack or a crash — is `transmit` of the stored bytes again.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -55,4 +57,48 @@ pub trait Sender: Send + Sync + 'static {
 
     /// Writes a prepared stanza (the first time or again) and waits for the ack.
     fn transmit(&self, message_id: &str, stanza: &[u8]) -> impl Future<Output = Outcome> + Send;
+}
+
+/// A boxed future, for the object-safe form of [`Sender`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// [`Sender`] behind a pointer, so the service can hold whichever sender it was given
+/// (`Arc<dyn DynSender>` is itself a [`Sender`]). Every `Sender` is one.
+pub trait DynSender: Send + Sync + 'static {
+    fn prepare_boxed<'a>(
+        &'a self,
+        message: Outgoing<'a>,
+    ) -> BoxFuture<'a, Result<Vec<u8>, Rejection>>;
+    fn transmit_boxed<'a>(
+        &'a self,
+        message_id: &'a str,
+        stanza: &'a [u8],
+    ) -> BoxFuture<'a, Outcome>;
+}
+
+impl<S: Sender> DynSender for S {
+    fn prepare_boxed<'a>(
+        &'a self,
+        message: Outgoing<'a>,
+    ) -> BoxFuture<'a, Result<Vec<u8>, Rejection>> {
+        Box::pin(self.prepare(message))
+    }
+
+    fn transmit_boxed<'a>(
+        &'a self,
+        message_id: &'a str,
+        stanza: &'a [u8],
+    ) -> BoxFuture<'a, Outcome> {
+        Box::pin(self.transmit(message_id, stanza))
+    }
+}
+
+impl Sender for Arc<dyn DynSender> {
+    async fn prepare(&self, message: Outgoing<'_>) -> Result<Vec<u8>, Rejection> {
+        self.as_ref().prepare_boxed(message).await
+    }
+
+    async fn transmit(&self, message_id: &str, stanza: &[u8]) -> Outcome {
+        self.as_ref().transmit_boxed(message_id, stanza).await
+    }
 }

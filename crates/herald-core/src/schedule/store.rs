@@ -70,6 +70,10 @@ pub struct Schedule {
     pub catch_up: CatchUp,
     pub status: Status,
     pub created_ms: i64,
+    /// When it was made, or last edited by the user.
+    pub changed_ms: i64,
+    /// Not sent when the chat has written to us since the last change or send.
+    pub skip_if_replied: bool,
 }
 
 /// Why a schedule could not be stored or read.
@@ -89,6 +93,12 @@ pub enum StoreError {
     NotFound(ScheduleId),
     #[error("schedule {id} is {}", status.as_str())]
     WrongStatus { id: ScheduleId, status: Status },
+    #[error("a message of schedule {0} is going out right now; try again in a moment")]
+    SendingNow(ScheduleId),
+    #[error(
+        "this build of Herald cannot send messages yet (schedules are kept; nothing goes out)"
+    )]
+    NoSender,
     #[error("stored schedule is unreadable: {0}")]
     Corrupt(String),
     #[error("stored timing is unreadable: {0}")]
@@ -117,42 +127,92 @@ pub fn add(
     ids: &mut dyn MessageIds,
     now: Timestamp,
 ) -> Result<(ScheduleId, Occurrence), StoreError> {
+    add_with(conn, new, false, ids, now)
+}
+
+/// [`add`], with the "skip if they have written to me since" condition.
+pub fn add_with(
+    conn: &Connection,
+    new: &NewSchedule,
+    skip_if_replied: bool,
+    ids: &mut dyn MessageIds,
+    now: Timestamp,
+) -> Result<(ScheduleId, Occurrence), StoreError> {
     check_text(&new.text)?;
     let timing = &new.timing;
-    let Some(first) = planner::next_after(timing, now) else {
-        return Err(match timing.repeat() {
-            Repeat::Once => StoreError::InThePast {
-                local: timing.start(),
-                zone: timing.zone_name().to_owned(),
-            },
-            _ => StoreError::NothingAhead,
-        });
-    };
-    let (repeat, every, weekdays, last_day) = repeat_columns(timing.repeat());
-    let (until, count) = match timing.end() {
-        End::Never => (None, None),
-        End::Until(d) => (Some(d.to_string()), None),
-        End::After(n) => (None, Some(n)),
-    };
-    let (catch_up, catch_up_ms) = match new.catch_up {
-        CatchUp::Default => ("default", None),
-        CatchUp::Within(w) => ("within", Some(w.as_millis() as i64)),
-        CatchUp::Skip => ("skip", None),
-        CatchUp::Always => ("always", None),
-    };
+    let first = first_after(timing, now)?;
+    let c = Columns::of(new);
     let now_ms = now.as_millisecond();
     let tx = conn.unchecked_transaction()?;
     tx.execute(
         "INSERT INTO schedules (recipient_kind, recipient, text, zone, start_local, repeat, \
          every, weekdays, last_day, until_date, max_count, catch_up, catch_up_ms, status, \
-         created_ms, updated_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'active', ?14, ?14)",
+         created_ms, updated_ms, skip_if_replied) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'active', ?14, ?14, ?15)",
         params![
             new.recipient.kind(),
             new.recipient.value(),
             new.text,
             timing.zone_name(),
-            timing.start().to_string(),
+            c.start,
+            c.repeat,
+            c.every,
+            c.weekdays,
+            c.last_day,
+            c.until,
+            c.count,
+            c.catch_up,
+            c.catch_up_ms,
+            now_ms,
+            skip_if_replied,
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    outbox::insert_occurrence(&tx, id, &first, SendState::Pending, false, ids, now)?;
+    tx.commit()?;
+    Ok((id, first))
+}
+
+/// The first occurrence after `now`, or why there is none.
+pub(crate) fn first_after(timing: &Timing, now: Timestamp) -> Result<Occurrence, StoreError> {
+    planner::next_after(timing, now).ok_or_else(|| match timing.repeat() {
+        Repeat::Once => StoreError::InThePast {
+            local: timing.start(),
+            zone: timing.zone_name().to_owned(),
+        },
+        _ => StoreError::NothingAhead,
+    })
+}
+
+/// A schedule's timing and catch-up policy as the table's columns.
+pub(crate) struct Columns {
+    pub start: String,
+    pub repeat: &'static str,
+    pub every: u16,
+    pub weekdays: u8,
+    pub last_day: bool,
+    pub until: Option<String>,
+    pub count: Option<u32>,
+    pub catch_up: &'static str,
+    pub catch_up_ms: Option<i64>,
+}
+
+impl Columns {
+    pub fn of(new: &NewSchedule) -> Columns {
+        let (repeat, every, weekdays, last_day) = repeat_columns(new.timing.repeat());
+        let (until, count) = match new.timing.end() {
+            End::Never => (None, None),
+            End::Until(d) => (Some(d.to_string()), None),
+            End::After(n) => (None, Some(n)),
+        };
+        let (catch_up, catch_up_ms) = match new.catch_up {
+            CatchUp::Default => ("default", None),
+            CatchUp::Within(w) => ("within", Some(w.as_millis() as i64)),
+            CatchUp::Skip => ("skip", None),
+            CatchUp::Always => ("always", None),
+        };
+        Columns {
+            start: new.timing.start().to_string(),
             repeat,
             every,
             weekdays,
@@ -161,13 +221,8 @@ pub fn add(
             count,
             catch_up,
             catch_up_ms,
-            now_ms,
-        ],
-    )?;
-    let id = tx.last_insert_rowid();
-    outbox::insert_occurrence(&tx, id, &first, SendState::Pending, false, ids, now)?;
-    tx.commit()?;
-    Ok((id, first))
+        }
+    }
 }
 
 fn repeat_columns(repeat: Repeat) -> (&'static str, u16, u8, bool) {
@@ -181,7 +236,8 @@ fn repeat_columns(repeat: Repeat) -> (&'static str, u16, u8, bool) {
 }
 
 const COLUMNS: &str = "id, recipient_kind, recipient, text, zone, start_local, repeat, every, \
-     weekdays, last_day, until_date, max_count, catch_up, catch_up_ms, status, created_ms";
+     weekdays, last_day, until_date, max_count, catch_up, catch_up_ms, status, created_ms, \
+     coalesce(edited_ms, created_ms), skip_if_replied";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -205,6 +261,8 @@ struct RawSchedule {
     catch_up_ms: Option<i64>,
     status: String,
     created_ms: i64,
+    changed_ms: i64,
+    skip_if_replied: bool,
 }
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawSchedule> {
@@ -225,6 +283,8 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawSchedule> {
         catch_up_ms: row.get(13)?,
         status: row.get(14)?,
         created_ms: row.get(15)?,
+        changed_ms: row.get(16)?,
+        skip_if_replied: row.get(17)?,
     })
 }
 
@@ -269,6 +329,8 @@ impl RawSchedule {
             catch_up,
             status: Status::parse(&self.status)?,
             created_ms: self.created_ms,
+            changed_ms: self.changed_ms,
+            skip_if_replied: self.skip_if_replied,
         })
     }
 }
@@ -290,7 +352,7 @@ pub fn list(conn: &Connection) -> Result<Vec<Schedule>, StoreError> {
     rows.map(|r| r?.decode()).collect()
 }
 
-fn set_status(
+pub(crate) fn set_status(
     conn: &Connection,
     id: ScheduleId,
     status: Status,

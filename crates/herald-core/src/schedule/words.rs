@@ -54,7 +54,7 @@ fn day_list(days: Weekdays) -> String {
     days.iter().map(short).collect::<Vec<_>>().join(", ")
 }
 
-fn short(day: Weekday) -> &'static str {
+pub(crate) fn short(day: Weekday) -> &'static str {
     match day {
         Weekday::Monday => "Mon",
         Weekday::Tuesday => "Tue",

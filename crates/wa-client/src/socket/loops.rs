@@ -139,5 +139,12 @@ fn route(r: &ReadLoop, view: NodeRef<'_>, frame: &Bytes) -> Option<(Option<Node>
             }
         }
     }
-    Some((ack_for_view(&view), view.to_node_shared(frame)))
+    // A message is answered by the engine once it is handled: its delivery receipt is its
+    // ack, and a decrypt failure gets a retry receipt and a nack (messaging.md §8).
+    let ack = if tag == "message" {
+        None
+    } else {
+        ack_for_view(&view)
+    };
+    Some((ack, view.to_node_shared(frame)))
 }

@@ -15,6 +15,7 @@ mod cipher;
 mod credentials;
 pub mod key_source;
 pub mod keychain;
+mod messages;
 mod migrate_plain;
 pub mod openssl_exit;
 mod peek;
@@ -27,6 +28,7 @@ use wa_core::payload::AppVersion;
 
 pub use credentials::{Account, Credentials, SignedPreKey};
 pub use key_source::{KeyBackend, KeyError, KeySource, KeyStatus, StoreKey};
+pub use messages::{RetryVerdict, SentMessage, MAX_RETRIES_PER_DEVICE};
 pub use peek::{peek, peek_with, SessionSummary};
 pub use signal::{IdentityChange, PairwiseKind, Received, SignalStoreError, SignalTx};
 
@@ -38,6 +40,7 @@ pub const ARCHIVE_DIR: &str = "archive";
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("migrations/0001_session.sql")),
     (2, include_str!("migrations/0002_signal.sql")),
+    (3, include_str!("migrations/0003_messages.sql")),
 ];
 
 /// A store failure.
@@ -256,6 +259,7 @@ impl Store {
         )?;
         tx.execute("DELETE FROM device", [])?;
         signal::clear(&tx)?;
+        messages::clear(&tx)?;
         tx.commit()?;
         Ok(Some(path))
     }

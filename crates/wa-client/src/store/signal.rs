@@ -141,6 +141,11 @@ impl SignalTx<'_> {
         &self.tx
     }
 
+    /// The time this transaction stamps its rows with.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
     /// The session with `address`, if any.
     pub fn session(&self, address: &str) -> Result<Option<SessionRecord>, SignalStoreError> {
         let row: Option<Vec<u8>> = self

@@ -3,9 +3,16 @@
 //! missing, so a malformed stanza from the server is a clear error rather than a wrong value.
 
 pub mod ack;
+pub mod bundle;
+pub mod group;
 pub mod iq;
 pub mod link_code;
+pub mod message;
+pub mod notification;
 pub mod pair;
+pub mod receipt;
+pub mod server_ack;
+pub mod usync;
 
 use crate::binary::{Jid, Node, Server};
 
@@ -186,4 +193,14 @@ pub(crate) fn iq_to_server(iq_type: &'static str, id: &str, children: Vec<Node>)
 pub(crate) fn iq_header(node: &Node) -> Result<(String, String), StanzaError> {
     expect_tag(node, "iq")?;
     Ok((attr_text(node, "iq", "id")?, attr_text(node, "iq", "type")?))
+}
+
+/// `<iq to="@s.whatsapp.net" type="get" xmlns=…>` without an id: the engine gives each
+/// request its own.
+pub(crate) fn get_iq(xmlns: &'static str, children: Vec<Node>) -> Node {
+    Node::new("iq")
+        .with_attr("to", server_jid())
+        .with_attr("type", "get")
+        .with_attr("xmlns", xmlns)
+        .with_children(children)
 }

@@ -1,0 +1,342 @@
+//! The send pipeline: resolve the chat, its devices and our own, build missing sessions,
+//! encrypt per device (a group's text once under our sender key, its key pairwise to the
+//! devices that lack it), and commit the encoded stanza in the transaction that advances the
+//! Signal state; then transmit those bytes and read the server's ack into an [`Outcome`].
+//!
+//! A transmit of bytes already sent is how a lost ack is settled (messaging.md §7): the
+//! devices that got the first copy refuse the second as a Signal duplicate, and nothing is
+//! ever encrypted twice for one device.
+
+use prost::Message as _;
+use rand::rngs::OsRng;
+use wa_core::binary::{self, Jid, Node, Server};
+use wa_core::ids::participant_hash_of;
+use wa_core::plaintext::pad;
+use wa_core::proto::{DeviceSentMessage, Message, SenderKeyDistributionMessage};
+use wa_core::stanza::message::{DirectMessage, GroupMessage};
+use wa_core::stanza::server_ack::MessageAck;
+
+use super::context::{address, Ctx};
+use super::devices::{bundles_for_missing, devices_of, forget_devices, group_info, resolve_chat};
+use super::fanout::encrypt_for;
+use super::types::{rejection, Outcome, OutgoingMessage, Prepared, SendError};
+use crate::clock::UnixMillis;
+use crate::socket::IqError;
+use crate::store::SentMessage;
+
+/// Tokens older than this many 7-day buckets are expired (messaging.md §4.1).
+const TOKEN_BUCKET_SECS: u64 = 604_800;
+const TOKEN_BUCKETS: u64 = 4;
+
+fn text_message(text: &str) -> Message {
+    Message {
+        conversation: Some(text.to_owned()),
+        ..Default::default()
+    }
+}
+
+fn encode(node: &Node) -> Result<Vec<u8>, SendError> {
+    binary::encode(node).map_err(|e| SendError::Stanza(e.to_string()))
+}
+
+/// Whether a token received at `t` is still valid at `now` (unix seconds).
+pub(crate) fn token_valid(t: u64, now: u64) -> bool {
+    let cutoff = (now / TOKEN_BUCKET_SECS).saturating_sub(TOKEN_BUCKETS - 1) * TOKEN_BUCKET_SECS;
+    t >= cutoff
+}
+
+/// Encrypts and commits a message; nothing leaves.
+pub(crate) async fn prepare(ctx: &Ctx, message: &OutgoingMessage) -> Result<Prepared, SendError> {
+    let chat = resolve_chat(ctx, &message.to).await?;
+    if chat.server == Server::Group {
+        prepare_group(ctx, message, chat).await
+    } else {
+        prepare_direct(ctx, message, chat).await
+    }
+}
+
+async fn prepare_direct(
+    ctx: &Ctx,
+    message: &OutgoingMessage,
+    chat: Jid,
+) -> Result<Prepared, SendError> {
+    // Every JID in the stanza in the chat's namespace (a mixed one is refused with 400).
+    let own_user = ctx.me.device_in(&chat.server)?.to_non_ad();
+    let recipient_devices = devices_of(ctx, std::slice::from_ref(&chat)).await?;
+    if recipient_devices.is_empty() {
+        return Err(SendError::NoDevices(chat.to_string()));
+    }
+    let own_devices: Vec<Jid> = devices_of(ctx, std::slice::from_ref(&own_user))
+        .await?
+        .into_iter()
+        .filter(|d| d.device != ctx.me.pn.device)
+        .collect();
+    let all: Vec<Jid> = recipient_devices
+        .iter()
+        .chain(own_devices.iter())
+        .cloned()
+        .collect();
+    let bundles = bundles_for_missing(ctx, &all).await?;
+
+    let plain = text_message(&message.text);
+    let plain_bytes = plain.encode_to_vec();
+    let for_peer = pad(&plain_bytes, &mut OsRng);
+    let for_own = pad(
+        &Message {
+            device_sent_message: Some(Box::new(DeviceSentMessage {
+                destination_jid: Some(chat.to_string()),
+                message: Some(Box::new(plain)),
+                phash: None,
+            })),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        &mut OsRng,
+    );
+    let me = ctx.me.clone();
+    let now_s = ctx.now_ms() / 1000;
+    let chat_text = chat.to_string();
+    let own_user_text = own_user.user.clone();
+    let mut store = ctx.store();
+    store.signal_transaction(ctx.now_ms(), |tx| {
+        let fanout = encrypt_for(tx, &me, &all, &bundles, |d| {
+            if d.user == own_user_text {
+                &for_own
+            } else {
+                &for_peer
+            }
+        })?;
+        if !fanout
+            .ciphertexts
+            .iter()
+            .any(|c| c.device.user == chat.user)
+        {
+            let reason = fanout
+                .refused
+                .last()
+                .map(|(_, r)| r.clone())
+                .unwrap_or_default();
+            return Err(SendError::NoUsableDevice {
+                chat: chat_text.clone(),
+                reason,
+            });
+        }
+        let token = tx
+            .privacy_token(&chat_text)?
+            .filter(|(_, t)| token_valid(*t, now_s))
+            .map(|(token, _)| token);
+        let node = DirectMessage {
+            id: &message.id,
+            to: &chat,
+            devices: &fanout.ciphertexts,
+            device_identity: &me.device_identity,
+            tc_token: token.as_deref(),
+        }
+        .to_node();
+        let stanza = encode(&node)?;
+        let devices: Vec<String> = fanout
+            .ciphertexts
+            .iter()
+            .map(|c| address(&c.device))
+            .collect();
+        tx.put_sent(
+            &SentMessage {
+                id: message.id.clone(),
+                chat: chat_text.clone(),
+                plaintext: plain_bytes.clone(),
+                stanza: stanza.clone(),
+            },
+            &devices,
+        )?;
+        Ok(Prepared {
+            id: message.id.clone(),
+            chat: chat.clone(),
+            stanza,
+        })
+    })
+}
+
+async fn prepare_group(
+    ctx: &Ctx,
+    message: &OutgoingMessage,
+    group: Jid,
+) -> Result<Prepared, SendError> {
+    let info = group_info(ctx, &group).await?;
+    let namespace = if info.lid_addressing {
+        Server::Lid
+    } else {
+        Server::Pn
+    };
+    let me_device = ctx.me.device_in(&namespace)?;
+    let own_user = me_device.to_non_ad();
+    let mut users: Vec<Jid> = info
+        .participants
+        .iter()
+        .map(|p| p.jid.to_non_ad())
+        .collect();
+    if !users.contains(&own_user) {
+        users.push(own_user.clone());
+    }
+    let devices: Vec<Jid> = devices_of(ctx, &users)
+        .await?
+        .into_iter()
+        // Hosted devices are not in group end-to-end encryption (messaging.md §1.2).
+        .filter(|d| !matches!(d.server, Server::Hosted | Server::HostedLid))
+        .filter(|d| !(d.user == own_user.user && d.device == me_device.device))
+        .collect();
+    let group_text = group.to_string();
+    let own_addr = address(&me_device);
+    let holders = {
+        let mut store = ctx.store();
+        store.signal_transaction(ctx.now_ms(), |tx| tx.sender_key_holders(&group_text))?
+    };
+    // Our own devices get the key on every send (WA Web never memoizes them, §1.4).
+    let need_key: Vec<Jid> = devices
+        .iter()
+        .filter(|d| d.user == own_user.user || !holders.contains(&address(d)))
+        .cloned()
+        .collect();
+    let bundles = bundles_for_missing(ctx, &need_key).await?;
+    let plain_bytes = text_message(&message.text).encode_to_vec();
+    let padded = pad(&plain_bytes, &mut OsRng);
+    let mut phash_set = devices.clone();
+    phash_set.push(me_device.clone());
+    let phash = participant_hash_of(&phash_set);
+    let me = ctx.me.clone();
+    let mut store = ctx.store();
+    store.signal_transaction(ctx.now_ms(), |tx| {
+        let skdm = tx.own_distribution_message(&group_text, &own_addr, &mut OsRng)?;
+        let distribution = pad(
+            &Message {
+                sender_key_distribution_message: Some(SenderKeyDistributionMessage {
+                    group_id: Some(group_text.clone()),
+                    axolotl_sender_key_distribution_message: Some(skdm.encode()),
+                }),
+                ..Default::default()
+            }
+            .encode_to_vec(),
+            &mut OsRng,
+        );
+        let fanout = encrypt_for(tx, &me, &need_key, &bundles, |_| &distribution)?;
+        let skmsg = tx.group_encrypt(&group_text, &own_addr, &padded, &mut OsRng)?;
+        let node = GroupMessage {
+            id: &message.id,
+            group: &group,
+            lid_addressing: info.lid_addressing,
+            phash: &phash,
+            distribution: &fanout.ciphertexts,
+            sender_key_message: &skmsg,
+            device_identity: &me.device_identity,
+        }
+        .to_node();
+        let stanza = encode(&node)?;
+        let addressed: Vec<String> = devices.iter().map(address).collect();
+        tx.put_sent(
+            &SentMessage {
+                id: message.id.clone(),
+                chat: group_text.clone(),
+                plaintext: plain_bytes.clone(),
+                stanza: stanza.clone(),
+            },
+            &addressed,
+        )?;
+        Ok(Prepared {
+            id: message.id.clone(),
+            chat: group.clone(),
+            stanza,
+        })
+    })
+}
+
+/// Writes a prepared stanza and waits for the server's ack.
+pub(crate) async fn transmit(ctx: &Ctx, id: &str, stanza: &[u8]) -> Result<Outcome, SendError> {
+    let node = binary::decode(stanza).map_err(|e| SendError::Stanza(e.to_string()))?;
+    if node.tag != "message" || node.attr_str("id") != Some(id) {
+        return Err(SendError::Stanza(format!(
+            "the stored stanza is not message {id}"
+        )));
+    }
+    let chat = node.attr_jid("to").cloned();
+    let answer = match ctx
+        .handle
+        .iq_with_timeout(node.clone(), ctx.ack_timeout)
+        .await
+    {
+        Ok(answer) => answer,
+        Err(IqError::ConnectionLost { .. } | IqError::Timeout { .. }) => {
+            tracing::warn!(id, "no ack for a sent message; in doubt");
+            return Ok(Outcome::InDoubt);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let ack = MessageAck::parse(&answer).map_err(|e| SendError::Stanza(e.to_string()))?;
+    if ack.phash.is_some() || ack.refresh_lid {
+        if let Some(chat) = &chat {
+            // Our view of the devices is stale: ask again before the next send.
+            tracing::info!(id, chat = %chat, "device list changed (phash); refreshing");
+            if chat.server == Server::Group {
+                ctx.caches().groups.remove(&chat.to_string());
+            }
+            let own = ctx.me.device_in(&chat.server).map(|d| d.to_non_ad()).ok();
+            let mut users = vec![chat.clone()];
+            users.extend(own);
+            forget_devices(ctx, &users);
+        }
+    }
+    if let Some(code) = ack.error {
+        let (retryable, advice) = rejection(code);
+        tracing::warn!(id, code, "message refused by the server");
+        return Ok(Outcome::Rejected {
+            code,
+            retryable,
+            advice: advice.to_owned(),
+        });
+    }
+    let t = ack
+        .t
+        .map(|s| UnixMillis(s.saturating_mul(1000)))
+        .unwrap_or_else(|| ctx.clock.now());
+    note_acked(ctx, id, &node)?;
+    Ok(Outcome::Acked { t })
+}
+
+/// After the ack: the message is sent, and in a group every device given our key holds it.
+fn note_acked(ctx: &Ctx, id: &str, node: &Node) -> Result<(), SendError> {
+    let group = node
+        .attr_jid("to")
+        .filter(|j| j.server == Server::Group)
+        .map(ToString::to_string);
+    let holders: Vec<String> = node
+        .child("participants")
+        .map(|p| {
+            p.children_by_tag("to")
+                .filter_map(|t| t.attr_jid("jid"))
+                .filter(|j| !ctx.me.is_own(j))
+                .map(address)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut store = ctx.store();
+    store.signal_transaction(ctx.now_ms(), |tx| {
+        tx.mark_acked(id)?;
+        if let Some(group) = &group {
+            tx.add_sender_key_holders(group, &holders)?;
+        }
+        Ok::<_, SendError>(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_live_four_weekly_buckets() {
+        let week = TOKEN_BUCKET_SECS;
+        let now = 100 * week + 5;
+        assert!(token_valid(now, now));
+        assert!(token_valid(97 * week, now));
+        assert!(!token_valid(97 * week - 1, now));
+        assert!(token_valid(0, 2 * week));
+    }
+}
