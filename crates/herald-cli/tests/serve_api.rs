@@ -212,8 +212,8 @@ fn send_now_is_honest_and_the_document_covers_every_route() {
         "/messages",
         r#"{"to": "+447911123456", "text": "hi"}"#,
     );
-    assert_eq!(a.status, 503);
-    assert_eq!(a.code(), "sending_unavailable");
+    assert_eq!(a.status, 503, "not linked: it cannot send now");
+    assert_eq!(a.code(), "not_connected");
     assert_eq!(d.get("/schedules").json(), json!([]), "nothing was queued");
 
     let doc = d.get_bare("/openapi.json");
@@ -265,25 +265,63 @@ fn send_now_is_honest_and_the_document_covers_every_route() {
     assert!(text.contains("herald_connection_state{state="), "{text}");
 }
 
-/// Needs the engine's send path (issue 12): until it lands, `POST /messages` answers 503 and
-/// the runner does not send, so this waits for a send that cannot happen.
+/// The real send path end to end: a message sent now over `POST /messages` and a schedule
+/// created over HTTP each reach every device of their contact exactly once, with the ids the
+/// API gave, and the schedule's send settles as delivered.
 #[test]
-#[ignore = "needs the engine's send path; run with --ignored once it has landed"]
-fn a_schedule_created_over_http_is_sent_once_and_delivered() {
+fn a_message_sent_now_and_a_schedule_reach_every_device_once() {
     let sim = Sim::start();
+    // Two contacts: the gate keeps 30 s between two sends to one chat, and 4-12 s between any.
+    sim.add_contact("447911123456", 2);
+    sim.add_contact("447911123457", 2);
     let dir = data_dir();
     let d = Daemon::start(&sim, dir.path(), &[]);
     d.pair(&sim);
-    let body = json!({"to": "+15550000002", "text": "from the API", "at": utc_in(2)});
+    d.wait_for("/health/ready", "ready", |a| a.status == 200);
+
+    let now = d.send_json(
+        "POST",
+        "/messages",
+        r#"{"to": "+44 7911 123456", "text": "sent now"}"#,
+    );
+    assert_eq!(now.status, 200, "{}", String::from_utf8_lossy(&now.body));
+    let now = now.json();
+    assert!(
+        ["sent", "delivered", "read"].contains(&now["outcome"].as_str().unwrap()),
+        "{now}"
+    );
+    let now_id = now["messageId"].as_str().unwrap().to_owned();
+
+    let body = json!({"to": "+447911123457", "text": "from the API", "at": utc_in(2)});
     let made = d.send_json("POST", "/schedules", &body.to_string());
     assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
     let id = made.json()["id"].as_i64().unwrap();
     let sends = d
         .wait_for(&format!("/schedules/{id}/sends"), "delivered", |a| {
-            a.json()[0]["state"] == "delivered"
+            ["delivered", "read"].contains(&a.json()[0]["state"].as_str().unwrap_or(""))
         })
         .json();
     assert_eq!(sends.as_array().unwrap().len(), 1, "sent once: {sends}");
-    assert!(sends[0]["sentAt"].is_string());
-    assert!(sends[0]["deliveredAt"].is_string());
+    let scheduled_id = sends[0]["messageId"].as_str().unwrap().to_owned();
+
+    // Each contact's phone and both companions showed its message exactly once.
+    let view = sim.sim.messages();
+    for (pn, id, text) in [
+        ("447911123456", &now_id, "sent now"),
+        ("447911123457", &scheduled_id, "from the API"),
+    ] {
+        let devices: Vec<_> = view
+            .devices
+            .iter()
+            .filter(|d| d.device.starts_with(pn))
+            .collect();
+        assert_eq!(devices.len(), 3, "{devices:?}");
+        for device in devices {
+            let seen: Vec<_> = device.received.iter().filter(|s| &s.id == id).collect();
+            assert_eq!(seen.len(), 1, "{}: {id} {seen:?}", device.device);
+            assert_eq!(seen[0].shown, 1, "{}: {id}", device.device);
+            assert_eq!(seen[0].texts, vec![text.to_owned()]);
+        }
+    }
+    assert!(view.refused.is_empty(), "{:?}", view.refused);
 }

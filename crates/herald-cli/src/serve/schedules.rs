@@ -22,7 +22,7 @@ use super::schedule_view::{ScheduleView, SendView};
 use super::state::AppState;
 
 /// Store errors as answers: the caller's mistakes are 4xx, the rest 500.
-fn store_error(e: StoreError) -> ApiError {
+pub(super) fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::NotFound(id) => ApiError::not_found(format!("no schedule {id}")),
         StoreError::WrongStatus { .. } => ApiError::new(
@@ -41,7 +41,7 @@ fn store_error(e: StoreError) -> ApiError {
 }
 
 /// Message ids hash in the linked account's number, as WA Web's do.
-async fn ids(app: &AppState) -> RandomIds {
+pub(super) async fn ids(app: &AppState) -> RandomIds {
     let jid = app.service().engine().await.health().jid;
     RandomIds {
         own_user: jid

@@ -60,6 +60,19 @@ impl Sim {
         ]
     }
 
+    /// Adds a contact (a phone with `companions` other devices, all simulated Signal peers).
+    #[allow(dead_code)] // not every test binary that shares this module adds contacts
+    pub fn add_contact(&self, pn: &str, companions: u16) {
+        let _guard = self.rt.enter();
+        self.sim
+            .add_contact(&wa_sim::ContactSpec {
+                pn: Some(pn.into()),
+                companions,
+                ..wa_sim::ContactSpec::default()
+            })
+            .expect("the simulator adds the contact");
+    }
+
     /// The phone scans a QR code.
     pub fn scan(&self, qr: &str) {
         let _guard = self.rt.enter();
