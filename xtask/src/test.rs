@@ -284,6 +284,9 @@ fn conformance(root: &Path) -> Result<(), String> {
         .env("GROUP_PEER", examples.join("group_peer"))
         .env("STORE_PEER", examples.join("store_peer"))
         .arg("--test")
+        // Baileys leaves timers behind after its sockets end; without this node waits ~30 s
+        // per suite for them once every test has finished.
+        .arg("--test-force-exit")
         .args(&tests))
 }
 

@@ -67,10 +67,15 @@ pub struct Demo {
 impl Demo {
     /// Starts the simulator on a free loopback port, its state kept in `state_dir`.
     pub async fn start(state_dir: &Path) -> Result<Demo, DemoError> {
-        let sim = Simulator::new(wa_sim::SimConfig {
-            state_dir: Some(state_dir.to_path_buf()),
-            ..wa_sim::SimConfig::default()
-        })?;
+        // A few named contacts and a group whose phones confirm at once, read after a
+        // short human-like delay and now and then reply.
+        let sim = Simulator::new(
+            wa_sim::SimConfig {
+                state_dir: Some(state_dir.to_path_buf()),
+                ..wa_sim::SimConfig::default()
+            }
+            .demo_world(std::time::Duration::from_millis(2_500)),
+        )?;
         let (listener, addr) = wa_sim::server::bind(0).await?;
         let target = ServerTarget {
             url: format!("ws://{addr}/ws/chat"),

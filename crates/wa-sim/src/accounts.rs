@@ -7,9 +7,14 @@ use std::time::Duration;
 
 use prost::Message as _;
 use rand_core::OsRng;
+use rand_core::RngCore as _;
 use serde::Serialize;
 use wa_core::binary::{Jid, Node, Server};
-use wa_core::proto::{AdvKeyIndexList, AdvSignedKeyIndexList};
+use wa_core::pair::adv::{device_signature_parts, ACCOUNT_SIGNATURE_PREFIX};
+use wa_core::proto::{
+    AdvDeviceIdentity, AdvEncryptionType, AdvKeyIndexList, AdvSignedDeviceIdentity,
+    AdvSignedKeyIndexList,
+};
 use wa_core::signal::{xeddsa, KeyPair};
 
 use crate::relay::deliver::{notification_id, to_real};
@@ -39,6 +44,8 @@ pub struct ContactView {
     pub linked: bool,
     /// Whether first messages need its token.
     pub token_required: bool,
+    /// The account key (the phone's identity), hex.
+    pub identity_hex: String,
 }
 
 fn digits(s: &str) -> bool {
@@ -46,10 +53,11 @@ fn digits(s: &str) -> bool {
 }
 
 /// The linked account, from the persisted phone.
-pub(crate) fn linked_account(data: &StateData) -> Option<Account> {
+pub(crate) fn linked_account(world: &World, data: &StateData) -> Option<Account> {
     let key = data.phone.identity.key_pair("phone identity").ok()?;
     let mut devices = std::collections::BTreeMap::new();
-    devices.insert(0, SimDevice::new(0, key.clone(), 0));
+    let seed = world.device_seed(&data.phone.number, 0);
+    devices.insert(0, SimDevice::new(0, key.clone(), 0, seed));
     Some(Account {
         pn: data.phone.number.clone(),
         lid: data.phone.lid.clone(),
@@ -93,14 +101,14 @@ pub(crate) fn add_contact(world: &mut World, spec: &ContactSpec) -> Result<Strin
             "{pn} (LID {lid}) exists already"
         )));
     }
-    let account_key = KeyPair::generate(&mut OsRng);
+    let account_key = world.account_key(&pn);
     let mut devices = std::collections::BTreeMap::new();
-    devices.insert(0, SimDevice::new(0, account_key.clone(), 0));
+    devices.insert(
+        0,
+        SimDevice::new(0, account_key.clone(), 0, world.device_seed(&pn, 0)),
+    );
     for n in 1..=spec.companions {
-        devices.insert(
-            n,
-            SimDevice::new(n, KeyPair::generate(&mut OsRng), u32::from(n)),
-        );
+        devices.insert(n, companion(&account_key, n, world.device_seed(&pn, n)));
     }
     let name = spec
         .name
@@ -132,6 +140,50 @@ pub(crate) fn add_contact(world: &mut World, spec: &ContactSpec) -> Result<Strin
     Ok(pn)
 }
 
+fn sign_parts(key: &wa_core::signal::PrivateKey, parts: &[&[u8]]) -> [u8; 64] {
+    let mut random = [0u8; 64];
+    OsRng.fill_bytes(&mut random);
+    xeddsa::sign_parts(key, parts, &random)
+}
+
+/// A simulated companion: its own identity, vouched for by the account key under key index
+/// `n`, and countersigned, as a real companion's `<device-identity>` is after pairing.
+fn companion(account_key: &KeyPair, n: u16, seed: [u8; 32]) -> SimDevice {
+    let identity = KeyPair::from_private_bytes(crate::shared::world::derive(&seed, &[b"identity"]));
+    let mut device = SimDevice::new(n, identity, u32::from(n), seed);
+    let identity = device.identity.key_pair.clone();
+    let details = AdvDeviceIdentity {
+        raw_id: Some(OsRng.next_u32()),
+        timestamp: Some(now_unix()),
+        key_index: Some(u32::from(n)),
+        account_type: Some(AdvEncryptionType::E2ee as i32),
+        device_type: Some(AdvEncryptionType::E2ee as i32),
+    }
+    .encode_to_vec();
+    let account_signature = sign_parts(
+        &account_key.private,
+        &[
+            &ACCOUNT_SIGNATURE_PREFIX,
+            &details,
+            identity.public.as_bytes(),
+        ],
+    );
+    let device_signature = sign_parts(
+        &identity.private,
+        &device_signature_parts(&details, &identity.public, &account_key.public),
+    );
+    device.device_identity = Some(
+        AdvSignedDeviceIdentity {
+            details: Some(details),
+            account_signature_key: Some(account_key.public.as_bytes().to_vec()),
+            account_signature: Some(account_signature.to_vec()),
+            device_signature: Some(device_signature.to_vec()),
+        }
+        .encode_to_vec(),
+    );
+    device
+}
+
 /// Every account as the control API shows it.
 pub(crate) fn contacts(world: &World, data: &StateData) -> Vec<ContactView> {
     world
@@ -145,6 +197,7 @@ pub(crate) fn contacts(world: &World, data: &StateData) -> Vec<ContactView> {
             devices: devices_of(world, data, &a.pn).into_iter().collect(),
             linked: a.pn == data.phone.number,
             token_required: a.token_required,
+            identity_hex: hex::encode(a.account_key.public.as_bytes()),
         })
         .collect()
 }
@@ -188,6 +241,7 @@ pub(crate) fn add_device(
     pn: &str,
 ) -> Result<u16, WorldError> {
     let taken = devices_of(world, data, pn);
+    let world_seed = world.seed;
     let account = world
         .accounts
         .get_mut(pn)
@@ -197,10 +251,9 @@ pub(crate) fn add_device(
         n += 1;
     }
     account.next_device = n + 1;
-    account.devices.insert(
-        n,
-        SimDevice::new(n, KeyPair::generate(&mut OsRng), u32::from(n)),
-    );
+    let seed = crate::shared::world::device_seed(&world_seed, pn, n);
+    let device = companion(&account.account_key, n, seed);
+    account.devices.insert(n, device);
     notify_devices(shared, data, world, pn, "add", n);
     Ok(n)
 }

@@ -95,8 +95,25 @@ impl Simulator {
             store.save()?;
         }
         let identity = certs::server_identity(&store.data)?;
-        let mut world = World::default();
-        if let Some(linked) = crate::accounts::linked_account(&store.data) {
+        let seed = match store.data.world_seed_hex.as_deref().map(hex::decode) {
+            Some(Ok(bytes)) if bytes.len() == 32 => {
+                let mut seed = [0u8; 32];
+                seed.copy_from_slice(&bytes);
+                seed
+            }
+            _ => {
+                let mut seed = [0u8; 32];
+                rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
+                store.data.world_seed_hex = Some(hex::encode(seed));
+                store.save()?;
+                seed
+            }
+        };
+        let mut world = World {
+            seed,
+            ..World::default()
+        };
+        if let Some(linked) = crate::accounts::linked_account(&world, &store.data) {
             world
                 .lid_to_pn
                 .insert(linked.lid.clone(), linked.pn.clone());
@@ -319,5 +336,45 @@ fn fresh_state(config: &SimConfig, now: u64) -> StateData {
         devices: Default::default(),
         next_device: 1,
         next_key_index: 1,
+        world_seed_hex: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shared::state::StoredSignedPreKey;
+
+    #[test]
+    fn an_older_state_file_with_devices_by_number_still_loads_keyed_by_jid() {
+        let mut data = fresh_state(&SimConfig::default(), 1);
+        let jid = "15550000001:3@s.whatsapp.net".to_owned();
+        data.devices.insert(
+            jid.clone(),
+            DeviceRecord {
+                device: 3,
+                jid: jid.clone(),
+                lid: "100000000000001:3@lid".to_owned(),
+                noise_pub_hex: "00".repeat(32),
+                identity_pub_hex: "00".repeat(32),
+                registration_id: 1,
+                signed_pre_key: StoredSignedPreKey {
+                    id: 1,
+                    public_hex: "00".repeat(32),
+                    signature_hex: "00".repeat(64),
+                },
+                key_index: 1,
+                os: "Linux".to_owned(),
+                paired_at: 1,
+                companion_enc_static: String::new(),
+                pre_keys: Default::default(),
+            },
+        );
+        let json = serde_json::to_string(&data).unwrap();
+        let older = json.replace(&format!("\"{jid}\":"), "\"3\":");
+        assert_ne!(json, older);
+        let loaded: StateData = serde_json::from_str(&older).unwrap();
+        assert_eq!(loaded.devices.keys().collect::<Vec<_>>(), [&jid]);
+        assert_eq!(loaded.world_seed_hex, None, "made on the next start");
     }
 }

@@ -36,7 +36,17 @@ pub struct MessagesView {
     /// Every message the relay refused, in order.
     pub refused: Vec<Refusal>,
     /// Stanzas waiting for real clients that are offline, by device.
-    pub offline_queued: Vec<(String, usize)>,
+    pub offline_queued: Vec<Queued>,
+}
+
+/// A real device's offline queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Queued {
+    /// The device JID.
+    pub device: String,
+    /// Stanzas waiting.
+    pub count: usize,
 }
 
 impl Simulator {
@@ -84,7 +94,10 @@ impl Simulator {
             offline_queued: world
                 .offline
                 .iter()
-                .map(|(d, q)| (format!("{}:{}@s.whatsapp.net", d.pn, d.device), q.len()))
+                .map(|(d, q)| Queued {
+                    device: format!("{}:{}@s.whatsapp.net", d.pn, d.device),
+                    count: q.len(),
+                })
                 .collect(),
         }
     }

@@ -8,6 +8,13 @@
 //! Every fault a client must survive can be injected: each stream error and failure reason, a
 //! stall, a dropped socket, delayed replies, a minimum app version.
 //!
+//! It is also a world to message in (messaging.md): contacts whose phones and companions are
+//! real Signal peers on wa-core, usync, prekey bundles, a `<message>` relay as strict as the
+//! server (exact device sets, device identities, namespaces, group phash, privacy tokens),
+//! delivery to simulated devices (which decrypt at once and answer with receipts) and to real
+//! clients (live or from their offline queue), groups, and device changes. The wire contract is
+//! in this crate's README.
+//!
 //! Tests drive it through [`Simulator`] and connect with [`Simulator::connect_in_memory`]
 //! (a [`MemoryLink`], which works with tokio's paused clock); demo mode and other processes use
 //! the `wa-sim serve` binary, which serves the same thing over a WebSocket on 127.0.0.1 with
@@ -37,7 +44,7 @@ mod usync;
 pub use accounts::{ContactView, WorldError};
 pub use acks::ACKED_TAGS;
 pub use control::{DeviceView, FaultView, Simulator, StateView};
-pub use control_world::{DeviceMessages, MessagesView};
+pub use control_world::{DeviceMessages, MessagesView, Queued};
 pub use link::MemoryLink;
 pub use phone::{CodeRefused, CodeReport, ScanRefused, ScanReport};
 pub use prekeys::UploadError;

@@ -1,7 +1,8 @@
 //! The world's HTTP control API under `/admin/` (JSON in and out, camelCase), thin wrappers
 //! over [`Simulator`]'s methods. A refused request gets `400 {"ok":false,"error":…}`.
 
-use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,6 +30,25 @@ pub(crate) fn routes() -> Router<Simulator> {
         .route("/admin/privacy-token", post(privacy_token))
 }
 
+/// A JSON body; a body that is not JSON of the expected shape is answered like any other
+/// refusal, `400 {"ok":false,"error":…}`, naming what was wrong.
+struct Body<T>(T);
+
+impl<S, T> FromRequest<S> for Body<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(refused(&rejection)),
+        }
+    }
+}
+
 fn refused(e: &dyn std::error::Error) -> Response {
     let message = crate::login::error_chain(e);
     tracing::warn!(%message, "control request refused");
@@ -43,7 +63,7 @@ async fn contacts(State(sim): State<Simulator>) -> Response {
     Json(json!({ "ok": true, "contacts": sim.contacts() })).into_response()
 }
 
-async fn add_contact(State(sim): State<Simulator>, Json(spec): Json<ContactSpec>) -> Response {
+async fn add_contact(State(sim): State<Simulator>, Body(spec): Body<ContactSpec>) -> Response {
     match sim.add_contact(&spec) {
         Ok(pn) => Json(json!({ "ok": true, "pn": pn })).into_response(),
         Err(e) => refused(&e),
@@ -67,12 +87,12 @@ struct DeviceBody {
     count: Option<u32>,
 }
 
-async fn read(State(sim): State<Simulator>, Json(b): Json<DeviceBody>) -> Response {
+async fn read(State(sim): State<Simulator>, Body(b): Body<DeviceBody>) -> Response {
     let read = sim.read(&b.pn, b.device, b.ids.as_deref());
     Json(json!({ "ok": true, "read": read })).into_response()
 }
 
-async fn fail_decrypt(State(sim): State<Simulator>, Json(b): Json<DeviceBody>) -> Response {
+async fn fail_decrypt(State(sim): State<Simulator>, Body(b): Body<DeviceBody>) -> Response {
     let count = b.count.unwrap_or(1);
     match sim.fail_decrypt(&b.pn, b.device, count) {
         Ok(()) => Json(json!({ "ok": true, "failNext": count })).into_response(),
@@ -96,7 +116,7 @@ struct SendBody {
     text: String,
 }
 
-async fn contact_send(State(sim): State<Simulator>, Json(b): Json<SendBody>) -> Response {
+async fn contact_send(State(sim): State<Simulator>, Body(b): Body<SendBody>) -> Response {
     let chat = match (b.group, b.to) {
         (Some(group), _) => Chat::Group(group),
         (None, Some(to)) => Chat::Direct(to),
@@ -121,7 +141,7 @@ struct GroupBody {
     addressing: Addressing,
 }
 
-async fn create_group(State(sim): State<Simulator>, Json(b): Json<GroupBody>) -> Response {
+async fn create_group(State(sim): State<Simulator>, Body(b): Body<GroupBody>) -> Response {
     match sim.create_group(&b.subject, &b.participants, b.addressing) {
         Ok(id) => Json(json!({ "ok": true, "id": id })).into_response(),
         Err(e) => refused(&e),
@@ -135,14 +155,14 @@ struct MemberBody {
     member: String,
 }
 
-async fn group_add(State(sim): State<Simulator>, Json(b): Json<MemberBody>) -> Response {
+async fn group_add(State(sim): State<Simulator>, Body(b): Body<MemberBody>) -> Response {
     match sim.group_add(&b.group, &b.member) {
         Ok(()) => Json(json!({ "ok": true })).into_response(),
         Err(e) => refused(&e),
     }
 }
 
-async fn group_remove(State(sim): State<Simulator>, Json(b): Json<MemberBody>) -> Response {
+async fn group_remove(State(sim): State<Simulator>, Body(b): Body<MemberBody>) -> Response {
     match sim.group_remove(&b.group, &b.member) {
         Ok(()) => Json(json!({ "ok": true })).into_response(),
         Err(e) => refused(&e),
@@ -157,21 +177,21 @@ struct AccountBody {
     device: Option<u16>,
 }
 
-async fn add_device(State(sim): State<Simulator>, Json(b): Json<AccountBody>) -> Response {
+async fn add_device(State(sim): State<Simulator>, Body(b): Body<AccountBody>) -> Response {
     match sim.add_device(&b.pn) {
         Ok(device) => Json(json!({ "ok": true, "device": device })).into_response(),
         Err(e) => refused(&e),
     }
 }
 
-async fn remove_device(State(sim): State<Simulator>, Json(b): Json<AccountBody>) -> Response {
+async fn remove_device(State(sim): State<Simulator>, Body(b): Body<AccountBody>) -> Response {
     match sim.remove_device(&b.pn, b.device.unwrap_or(0)) {
         Ok(()) => Json(json!({ "ok": true })).into_response(),
         Err(e) => refused(&e),
     }
 }
 
-async fn privacy_token(State(sim): State<Simulator>, Json(b): Json<AccountBody>) -> Response {
+async fn privacy_token(State(sim): State<Simulator>, Body(b): Body<AccountBody>) -> Response {
     match sim.issue_privacy_token(&b.pn) {
         Ok(token) => Json(json!({ "ok": true, "tokenHex": hex::encode(token) })).into_response(),
         Err(e) => refused(&e),

@@ -142,3 +142,90 @@ async fn twenty_clients_ping_every_second_without_error() {
     drop(sim);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_world_control_api_speaks_json_and_refuses_bad_bodies_in_json() {
+    let dir = state_dir("world-api");
+    let sim = SimProcess::start_with(
+        &binary(),
+        &dir,
+        &["--contacts", "2", "--contact-devices", "1"],
+    );
+    let admin = |path: &str| format!("{}/{path}", sim.admin);
+    let (status, body) = http("GET", &admin("contacts"), "").await;
+    assert_eq!(status, 200);
+    let contacts = body["contacts"].as_array().unwrap();
+    assert_eq!(
+        contacts.len(),
+        3,
+        "the linked account and two contacts: {body}"
+    );
+    let contact = contacts.iter().find(|c| c["linked"] == false).unwrap();
+    assert_eq!(contact["devices"], serde_json::json!([0, 1]));
+    assert_eq!(contact["addressing"], "pn");
+    let pn = contact["pn"].as_str().unwrap().to_owned();
+
+    for bad in ["{not json", r#"{"name": 5}"#, r#"{"unknown": true}"#] {
+        let (status, body) = http("POST", &admin("contacts"), bad).await;
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(body["ok"], false, "{bad}: {body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{body}"
+        );
+    }
+    let (status, body) = http(
+        "POST",
+        &admin("contacts"),
+        r#"{"name":"Zed","addressing":"lid"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["ok"]),
+        (200, &serde_json::json!(true)),
+        "{body}"
+    );
+    let (status, _) = http("POST", &admin("contacts"), &format!(r#"{{"pn":"{pn}"}}"#)).await;
+    assert_eq!(status, 400, "a taken number");
+
+    // The contact writes to the linked account; its phone (simulated) shows it.
+    let send = format!(r#"{{"from":"{pn}","text":"over HTTP"}}"#);
+    let (status, body) = http("POST", &admin("contact-send"), &send).await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    let (_, view) = http("GET", &admin("messages"), "").await;
+    let phone = view["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device"] == "15550000001@s.whatsapp.net")
+        .unwrap();
+    assert_eq!(phone["received"][0]["id"], id.as_str());
+    assert_eq!(phone["received"][0]["shown"], 1);
+    assert_eq!(
+        phone["received"][0]["texts"],
+        serde_json::json!(["over HTTP"])
+    );
+    let sender = view["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device"] == format!("{pn}@s.whatsapp.net"))
+        .unwrap();
+    assert_eq!(
+        sender["sent"][0]["delivered"].as_array().unwrap().len(),
+        2,
+        "our phone and the contact's companion"
+    );
+    let (status, body) = http("POST", &admin("read"), r#"{"pn":"15550000001"}"#).await;
+    assert_eq!((status, &body["read"]), (200, &serde_json::json!([id])));
+    let (status, _) = http(
+        "POST",
+        &admin("contact-send"),
+        r#"{"from":"19990000000","text":"x"}"#,
+    )
+    .await;
+    assert_eq!(status, 400, "no such contact");
+    drop(sim);
+    let _ = std::fs::remove_dir_all(&dir);
+}

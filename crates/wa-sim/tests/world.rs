@@ -225,6 +225,27 @@ async fn group_messages_fan_out_with_the_sender_key_and_follow_membership() {
     let note = peer.next("notification").await;
     assert!(note.child("add").is_some());
     peer.ack(&note).await;
+
+    // A group we are not in, and a group message without its skmsg.
+    let theirs = sim
+        .create_group("Not ours", &[ADA.into(), BOB.into()], Addressing::Pn)
+        .unwrap();
+    let theirs = Jid::new(theirs, Server::Group);
+    let outsider = group_message(&mut peer, "3EB0GG05", &theirs, &[], "x", None).await;
+    assert_eq!(
+        peer.send_for_ack(&outsider).await.attr_str("error"),
+        Some("403")
+    );
+    let bare = Node::new("message")
+        .with_attr("id", "3EB0GG06")
+        .with_attr("to", group.clone())
+        .with_attr("type", "text");
+    assert_eq!(
+        peer.send_for_ack(&bare).await.attr_str("error"),
+        Some("400")
+    );
+    let codes: Vec<u16> = sim.messages().refused.iter().map(|r| r.code).collect();
+    assert_eq!(codes, [409, 409, 403, 400]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -347,4 +368,80 @@ async fn a_contact_that_demands_a_token_refuses_a_first_message_without_it() {
     let ack = peer.send_for_ack(&with_token).await;
     assert_eq!(ack.attr_str("error"), None, "{:?}", sim.messages().refused);
     assert_eq!(shown(&sim, BOB, 0, "3EB0TT02"), 1);
+}
+
+#[test]
+fn contacts_keep_their_keys_across_a_restart() {
+    let dir = std::env::temp_dir().join(format!("wa-sim-world-{}", std::process::id()));
+    let config = || SimConfig {
+        state_dir: Some(dir.clone()),
+        contacts: vec![ContactSpec {
+            pn: Some(ADA.into()),
+            ..ContactSpec::default()
+        }],
+        ..SimConfig::default()
+    };
+    let keys = |sim: &Simulator| -> Vec<String> {
+        sim.contacts().into_iter().map(|c| c.identity_hex).collect()
+    };
+    let first = keys(&Simulator::new(config()).unwrap());
+    let again = keys(&Simulator::new(config()).unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(first, again);
+    assert_eq!(first.len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lid_group_takes_lid_devices_and_refuses_phone_numbers() {
+    let sim = world();
+    let me = sim.linked_number();
+    let group_id = sim
+        .create_group("LID club", &[me.clone(), ADA.into()], Addressing::Lid)
+        .unwrap();
+    let group = Jid::new(group_id, Server::Group);
+    let mut peer = Peer::online(&sim, None).await;
+    let lid_of = |pn: &str| {
+        sim.contacts()
+            .into_iter()
+            .find(|c| c.pn == pn)
+            .map(|c| Jid::new(c.lid, Server::Lid))
+            .unwrap()
+    };
+    let own_lid = Jid::with_device(lid_of(&me).user, peer.jid.device, Server::Lid);
+    let members = [lid_of(&me), lid_of(ADA)];
+    let others: Vec<Jid> = peer
+        .devices(&members)
+        .await
+        .into_iter()
+        .map(|(j, _)| j)
+        .filter(|j| *j != own_lid)
+        .collect();
+    assert!(others.iter().all(|j| j.server == Server::Lid), "{others:?}");
+    assert_eq!(others.len(), 3, "our phone, Ada's phone and companion");
+    let pn_devices = [Jid::new(ADA, Server::Pn)];
+    let mixed = group_message(&mut peer, "3EB0LL01", &group, &pn_devices, "x", None).await;
+    assert_eq!(
+        peer.send_for_ack(&mixed).await.attr_str("error"),
+        Some("400")
+    );
+    peer.sender_keys.clear();
+    let mut all = others.clone();
+    all.push(own_lid);
+    let good = group_message(
+        &mut peer,
+        "3EB0LL02",
+        &group,
+        &others,
+        "in lid",
+        Some(hash(&all)),
+    )
+    .await;
+    let ack = peer.send_for_ack(&good).await;
+    assert_eq!(ack.attr_str("error"), None, "{:?}", sim.messages().refused);
+    assert_eq!(shown(&sim, ADA, 1, "3EB0LL02"), 1);
+    let r = peer.next("receipt").await;
+    assert_eq!(
+        r.attr_jid("participant").map(|j| j.server.clone()),
+        Some(Server::Lid)
+    );
 }

@@ -129,7 +129,6 @@ pub(crate) fn to_sim(world: &mut World, target: &DeviceAddr, copy: &SimCopy<'_>)
             Answer::Retry(0)
         }
     };
-    let _ = copy.addressing;
     Some(match answer {
         Answer::Retry(_) => {
             let count = device.retry_counts.entry(copy.id.to_owned()).or_insert(0);

@@ -466,14 +466,13 @@ fn fan_out(shared: &Shared, world: &mut World, sender: &DeviceAddr, plan: &Plan)
             autopilot::after_delivery(shared, world, &copy.to, &sim);
             continue;
         }
-        let stanza = message_stanza(world, plan, copy, sender, &sender_wire, notify.as_deref());
+        let stanza = message_stanza(plan, copy, sender, &sender_wire, notify.as_deref());
         to_real(shared, world, &copy.to, stanza);
     }
 }
 
 /// The `<message>` a real recipient device gets.
 fn message_stanza(
-    world: &World,
     plan: &Plan,
     copy: &Copy,
     sender: &DeviceAddr,
@@ -524,6 +523,5 @@ fn message_stanza(
                 .with_bytes(skmsg.clone()),
         );
     }
-    let _ = world;
     node.with_children(children)
 }

@@ -364,6 +364,11 @@ pub(crate) fn deliver(
             enc = enc.with_attr("count", count.to_string());
         }
         children.push(enc.with_bytes(bytes.to_vec()));
+        if kind == "pkmsg" {
+            if let Some(identity) = &sender_device.device_identity {
+                children.push(Node::new("device-identity").with_bytes(identity.clone()));
+            }
+        }
     }
     if let Some(skmsg) = d.skmsg {
         children.push(

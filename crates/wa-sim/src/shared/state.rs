@@ -178,6 +178,10 @@ pub struct StateData {
     pub next_device: u16,
     /// The next ADV key index to give out.
     pub next_key_index: u32,
+    /// What the simulated contacts' keys derive from (hex), so they are the same after a
+    /// restart; made on first start.
+    #[serde(default)]
+    pub world_seed_hex: Option<String>,
 }
 
 /// The state file and its contents.

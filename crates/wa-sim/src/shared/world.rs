@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
-use rand_core::{OsRng, RngCore as _};
+use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use wa_core::binary::{Jid, Node, Server};
 use wa_core::signal::group::SenderKeyRecord;
@@ -164,8 +164,22 @@ impl MessageLog {
     }
 }
 
+/// 32 bytes derived from `seed` and `parts` (HKDF-SHA256), for keys that must come out the
+/// same on every start.
+pub fn derive(seed: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+    let info: Vec<u8> = parts.join(&b'/');
+    wa_core::signal::crypto::hkdf_sha256::<32>(Some(b"wa-sim world"), seed, &info)
+}
+
+/// The seed of the device `device` of account `pn` under the world seed `seed`.
+pub fn device_seed(seed: &[u8; 32], pn: &str, device: u16) -> [u8; 32] {
+    derive(seed, &[b"device", pn.as_bytes(), &device.to_be_bytes()])
+}
+
 /// A device the simulator plays: a real Signal peer on wa-core.
 pub struct SimDevice {
+    /// What its keys derive from.
+    pub seed: [u8; 32],
     /// The device number (0 = the phone).
     pub id: u16,
     /// Identity and registration id.
@@ -180,6 +194,9 @@ pub struct SimDevice {
     pub next_pre_key: u32,
     /// ADV key index (companions; 0 for the phone).
     pub key_index: u32,
+    /// A companion's `<device-identity>` (ADVSignedDeviceIdentity with the account key), sent
+    /// with its pkmsgs; the phone has none.
+    pub device_identity: Option<Vec<u8>>,
     /// Pairwise sessions by peer device.
     pub sessions: HashMap<DeviceAddr, SessionRecord>,
     /// Peer identities seen, by device (trust on first use, replaced on change like whatsmeow).
@@ -202,14 +219,29 @@ pub struct SimDevice {
 pub const SIM_PRE_KEYS: u32 = 20;
 
 impl SimDevice {
-    /// A new device with fresh keys; `identity` is the account key for a phone.
-    pub fn new(id: u16, identity: KeyPair, key_index: u32) -> Self {
+    /// A device whose keys derive from `seed` (so a restarted simulator has the same
+    /// devices); `identity` is the account key for a phone.
+    pub fn new(id: u16, identity: KeyPair, key_index: u32, seed: [u8; 32]) -> Self {
+        let registration = derive(&seed, &[b"registration"]);
         let identity = LocalIdentity {
             key_pair: identity,
-            registration_id: (OsRng.next_u32() & 0x3fff) + 1,
+            registration_id: (u32::from_be_bytes([0, 0, registration[0], registration[1]])
+                & 0x3fff)
+                + 1,
         };
-        let signed = SignedPreKeyRecord::generate(1, &identity.key_pair, &mut OsRng);
+        let signed_pair = KeyPair::from_private_bytes(derive(&seed, &[b"signed prekey"]));
+        let signature = wa_core::signal::xeddsa::sign_with_rng(
+            &identity.key_pair.private,
+            signed_pair.public.to_signal().as_bytes(),
+            &mut OsRng,
+        );
+        let signed = SignedPreKeyRecord {
+            id: 1,
+            key_pair: signed_pair,
+            signature,
+        };
         let mut device = Self {
+            seed,
             id,
             identity,
             signed,
@@ -217,6 +249,7 @@ impl SimDevice {
             served: BTreeMap::new(),
             next_pre_key: 1,
             key_index,
+            device_identity: None,
             sessions: HashMap::new(),
             identities: HashMap::new(),
             sender_keys: HashMap::new(),
@@ -237,7 +270,13 @@ impl SimDevice {
     pub fn fresh_pre_key(&mut self) -> PreKeyRecord {
         let id = self.next_pre_key;
         self.next_pre_key = (self.next_pre_key % 0x00ff_ffff) + 1;
-        PreKeyRecord::generate(id, &mut OsRng)
+        PreKeyRecord {
+            id,
+            key_pair: KeyPair::from_private_bytes(derive(
+                &self.seed,
+                &[b"prekey", &id.to_be_bytes()],
+            )),
+        }
     }
 
     /// Hands out one one-time prekey (it moves to `served`), or none when all are gone.
@@ -360,6 +399,9 @@ pub struct World {
     pub refusals: Vec<Refusal>,
     /// The next contact number handed out by `--contacts`.
     pub next_contact: u64,
+    /// What every simulated key derives from; persisted, so contacts made again after a
+    /// restart have the same identities.
+    pub seed: [u8; 32],
 }
 
 impl World {
@@ -390,6 +432,16 @@ impl World {
             }
             _ => Jid::with_device(device.pn.clone(), device.device, Server::Pn),
         }
+    }
+
+    /// The seed of one account's device.
+    pub fn device_seed(&self, pn: &str, device: u16) -> [u8; 32] {
+        device_seed(&self.seed, pn, device)
+    }
+
+    /// The account key of a contact.
+    pub fn account_key(&self, pn: &str) -> KeyPair {
+        KeyPair::from_private_bytes(derive(&self.seed, &[b"account", pn.as_bytes()]))
     }
 
     /// The group JID.

@@ -27,9 +27,15 @@ pub struct SimProcess {
 
 impl SimProcess {
     pub fn start(binary: &Path, state: &Path) -> SimProcess {
+        Self::start_with(binary, state, &[])
+    }
+
+    /// With more `wa-sim serve` arguments.
+    pub fn start_with(binary: &Path, state: &Path, extra: &[&str]) -> SimProcess {
         let mut child = Command::new(binary)
             .args(["serve", "--port", "0", "--state"])
             .arg(state)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -100,7 +106,7 @@ pub async fn http(method: &str, url: &str, body: &str) -> (u16, serde_json::Valu
         .await
         .expect("http connect");
     let request = format!(
-        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream

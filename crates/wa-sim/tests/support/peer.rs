@@ -103,6 +103,16 @@ impl Peer {
         let mut client = RawClient::new(sim.connect_in_memory());
         let root = sim.root_public_key().expect("root");
         client.handshake(&keys.noise, &root, &login(&jid)).await;
+        Peer::logged_in(client, keys, jid, device_identity).await
+    }
+
+    /// A client that finished the handshake with a login payload; reads `<success>`.
+    pub async fn logged_in(
+        mut client: RawClient,
+        keys: Keys,
+        jid: Jid,
+        device_identity: Vec<u8>,
+    ) -> Peer {
         assert_eq!(client.recv().await.tag, "success");
         let local = LocalIdentity {
             key_pair: keys.identity.clone(),
@@ -389,6 +399,39 @@ impl Peer {
             .with_attr("to", to.clone())
             .with_attr("type", "text")
             .with_children(children)
+    }
+
+    /// Sends and returns the server ack for `id`, acking every receipt and notification that
+    /// arrives meanwhile (so a long run never owes the server anything).
+    pub async fn send_and_settle(&mut self, node: &Node) -> Node {
+        let id = node.attr_str("id").unwrap_or("").to_owned();
+        self.client.send_node(node).await;
+        loop {
+            let n = self.next_stanza().await;
+            match n.tag.as_ref() {
+                "ack" if n.attr_str("id") == Some(&id) => return n,
+                "receipt" | "notification" => self.ack(&n).await,
+                _ => {}
+            }
+        }
+    }
+
+    /// Acks what is in the backlog and what arrives until `quiet` passes with nothing.
+    pub async fn drain(&mut self, quiet: std::time::Duration) -> usize {
+        let mut acked = 0;
+        loop {
+            let n = match self.backlog.pop_front() {
+                Some(n) => n,
+                None => match tokio::time::timeout(quiet, self.client.recv()).await {
+                    Ok(n) => n,
+                    Err(_) => return acked,
+                },
+            };
+            if matches!(n.tag.as_ref(), "receipt" | "notification") {
+                self.ack(&n).await;
+                acked += 1;
+            }
+        }
     }
 
     /// Sends and returns the server ack for `id`.
