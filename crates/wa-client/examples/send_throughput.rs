@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wa_client::{
-    ConnectionState, Engine, EngineConfig, EngineDeps, EngineEvent, OutgoingMessage, Outcome,
+    ConnectionState, Engine, EngineConfig, EngineDeps, EngineEvent, Outcome, OutgoingMessage,
     Recipient, SwJsFetcher, SystemClock, WebSocketTransport,
 };
 use wa_core::binary::{Jid, Server};
@@ -30,7 +30,12 @@ fn cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // Fields 14 and 15 of the file (utime, stime) are 11 and 12 after the command name.
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
