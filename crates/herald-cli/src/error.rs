@@ -14,6 +14,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// Another process holds this data folder's session.
     pub const LOCKED: u8 = 3;
+    /// `send`: the message was written but no ack came; it may have arrived.
+    pub const IN_DOUBT: u8 = 4;
 }
 
 /// A failed command.
@@ -51,6 +53,15 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// A message could not be sent; nothing left.
+    #[error("not sent: {0}")]
+    Send(#[source] wa_client::SendError),
+    /// The server refused a message.
+    #[error("{0}")]
+    Rejected(String),
+    /// A message was written but not confirmed.
+    #[error("{0}")]
+    InDoubt(String),
 }
 
 impl CliError {
@@ -60,6 +71,7 @@ impl CliError {
             Self::Usage(_)
             | Self::Service(ServiceError::Command(CommandError::InvalidPhone(_))) => exit::USAGE,
             Self::Service(ServiceError::Start(StartError::Locked { .. })) => exit::LOCKED,
+            Self::InDoubt(_) => exit::IN_DOUBT,
             _ => exit::FAILURE,
         })
     }

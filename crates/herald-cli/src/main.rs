@@ -7,6 +7,7 @@ mod connect;
 mod debug_node;
 mod debug_proto;
 mod error;
+mod groups;
 mod history;
 mod logging;
 mod logout;
@@ -18,6 +19,7 @@ mod proto_json;
 mod schedule;
 mod schedule_flags;
 mod serve;
+mod send;
 mod status;
 mod stop;
 mod support_bundle;
@@ -32,7 +34,7 @@ use options::{DataDirArg, ServerArgs};
 use printer::Format;
 
 const AFTER_HELP: &str = "Exit codes: 0 done, 1 failed, 2 bad input (nothing changed), \
-3 the session is in use by another process.";
+3 the session is in use by another process, 4 (send) written but not confirmed.";
 
 #[derive(Parser)]
 #[command(name = "herald-cli", version, about = "Herald without a window", after_help = AFTER_HELP)]
@@ -88,6 +90,32 @@ enum Command {
     },
     /// Unlink this computer from the phone; the session is archived, not deleted.
     Logout {
+        #[command(flatten)]
+        data: DataDirArg,
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send one text now and wait for WhatsApp's ack. Exit 0 acked, 1 refused or not sent,
+    /// 2 bad input, 3 session in use, 4 in doubt (written, not confirmed).
+    Send {
+        /// +E.164, digits@s.whatsapp.net, digits@lid or …@g.us.
+        #[arg(value_name = "TO", allow_hyphen_values = true)]
+        to: String,
+        /// The text.
+        #[arg(value_name = "TEXT", allow_hyphen_values = true)]
+        text: String,
+        #[command(flatten)]
+        data: DataDirArg,
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Print `{"event":"sent","id":…,"to":…,"t":…}` when acked.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The groups the account is in, with their members.
+    Groups {
         #[command(flatten)]
         data: DataDirArg,
         #[command(flatten)]
@@ -214,6 +242,16 @@ fn dispatch(command: Command) -> Result<(), CliError> {
         }
         Command::Logout { data, server, json } => {
             logout::run(options::service_options(&data, &server)?, json)
+        }
+        Command::Send {
+            to,
+            text,
+            data,
+            server,
+            json,
+        } => send::run(&to, &text, options::service_options(&data, &server)?, json),
+        Command::Groups { data, server, json } => {
+            groups::run(options::service_options(&data, &server)?, json)
         }
         Command::Schedule { action } => schedule::run(action),
         Command::Serve(args) => serve::run(args),

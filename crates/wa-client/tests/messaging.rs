@@ -523,3 +523,44 @@ async fn a_contacts_pkmsg_then_msg_are_read_and_garbage_gets_a_retry_receipt_on_
     assert!(acked(&sent.outcome));
     h.engine.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_device_added_after_prepare_gets_its_own_encryption_and_the_others_the_same_bytes() {
+    let sim = world(vec![contact(ADA, 1)]);
+    let h = online(sim, "repair").await;
+    let prepared = h
+        .engine
+        .prepare(text("3EB0JJJJ0000000000000001", user(ADA), "late joiner"))
+        .await
+        .unwrap();
+    let before = enc_types(&prepared.stanza);
+    let added = h.sim.add_device(ADA).unwrap();
+    settle().await;
+    let outcome = h
+        .engine
+        .transmit(&prepared.id, &prepared.stanza)
+        .await
+        .unwrap();
+    assert!(acked(&outcome), "{outcome:?}");
+    settle().await;
+    for device in [0, 1, added] {
+        let (shown, refused, texts) = seen(&h.sim, ADA, device, &prepared.id);
+        assert_eq!((shown, refused), (1, 0), "device {device}");
+        assert_eq!(texts, ["late joiner"]);
+    }
+    // Sent again (an in-doubt settle): every device, the new one too, refuses the copy.
+    let again = h
+        .engine
+        .transmit(&prepared.id, &prepared.stanza)
+        .await
+        .unwrap();
+    assert!(acked(&again));
+    settle().await;
+    for device in [0, 1, added] {
+        let (shown, refused, _) = seen(&h.sim, ADA, device, &prepared.id);
+        assert_eq!((shown, refused), (1, 1), "device {device}");
+    }
+    // Prepared for her two devices and our phone; the repair added the third of hers.
+    assert_eq!(before.len(), 3);
+    h.engine.shutdown().await;
+}

@@ -13,6 +13,7 @@ mod hooks;
 mod notifications;
 mod receipts;
 mod receive;
+mod resend;
 mod send;
 pub mod types;
 

@@ -45,6 +45,39 @@ pub(crate) fn token_valid(t: u64, now: u64) -> bool {
     t >= cutoff
 }
 
+/// The padded plaintexts of a 1:1 message: the message for the contact's devices, and the
+/// device-sent copy naming the chat for our own.
+pub(crate) fn direct_plaintexts(chat: &Jid, plain: Message) -> (Vec<u8>, Vec<u8>) {
+    let for_peer = pad(&plain.encode_to_vec(), &mut OsRng);
+    let for_own = pad(
+        &Message {
+            device_sent_message: Some(Box::new(DeviceSentMessage {
+                destination_jid: Some(chat.to_string()),
+                message: Some(Box::new(plain)),
+                phash: None,
+            })),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        &mut OsRng,
+    );
+    (for_peer, for_own)
+}
+
+/// The devices of a 1:1 chat: the contact's, then our own but this one.
+pub(crate) async fn direct_devices(ctx: &Ctx, chat: &Jid) -> Result<Vec<Jid>, SendError> {
+    let own_user = ctx.me.device_in(&chat.server)?.to_non_ad();
+    let recipient_devices = devices_of(ctx, std::slice::from_ref(chat)).await?;
+    if recipient_devices.is_empty() {
+        return Err(SendError::NoDevices(chat.to_string()));
+    }
+    let own_devices = devices_of(ctx, std::slice::from_ref(&own_user))
+        .await?
+        .into_iter()
+        .filter(|d| d.device != ctx.me.pn.device);
+    Ok(recipient_devices.into_iter().chain(own_devices).collect())
+}
+
 /// Encrypts and commits a message; nothing leaves.
 pub(crate) async fn prepare(ctx: &Ctx, message: &OutgoingMessage) -> Result<Prepared, SendError> {
     let chat = resolve_chat(ctx, &message.to).await?;
@@ -62,37 +95,12 @@ async fn prepare_direct(
 ) -> Result<Prepared, SendError> {
     // Every JID in the stanza in the chat's namespace (a mixed one is refused with 400).
     let own_user = ctx.me.device_in(&chat.server)?.to_non_ad();
-    let recipient_devices = devices_of(ctx, std::slice::from_ref(&chat)).await?;
-    if recipient_devices.is_empty() {
-        return Err(SendError::NoDevices(chat.to_string()));
-    }
-    let own_devices: Vec<Jid> = devices_of(ctx, std::slice::from_ref(&own_user))
-        .await?
-        .into_iter()
-        .filter(|d| d.device != ctx.me.pn.device)
-        .collect();
-    let all: Vec<Jid> = recipient_devices
-        .iter()
-        .chain(own_devices.iter())
-        .cloned()
-        .collect();
+    let all = direct_devices(ctx, &chat).await?;
     let bundles = bundles_for_missing(ctx, &all).await?;
 
     let plain = text_message(&message.text);
     let plain_bytes = plain.encode_to_vec();
-    let for_peer = pad(&plain_bytes, &mut OsRng);
-    let for_own = pad(
-        &Message {
-            device_sent_message: Some(Box::new(DeviceSentMessage {
-                destination_jid: Some(chat.to_string()),
-                message: Some(Box::new(plain)),
-                phash: None,
-            })),
-            ..Default::default()
-        }
-        .encode_to_vec(),
-        &mut OsRng,
-    );
+    let (for_peer, for_own) = direct_plaintexts(&chat, plain);
     let me = ctx.me.clone();
     let now_s = ctx.now_ms() / 1000;
     let chat_text = chat.to_string();
@@ -248,14 +256,40 @@ async fn prepare_group(
     })
 }
 
-/// Writes a prepared stanza and waits for the server's ack.
+/// Writes a prepared stanza and waits for the server's ack. The bytes the engine committed
+/// last for this id are the ones sent (the same as the caller's, unless a resend had to add a
+/// device); a refusal because the device list changed (409) is repaired once: the devices
+/// that had the message keep their identical ciphertexts, a device added since gets a fresh
+/// encryption of its own, a removed one is dropped.
 pub(crate) async fn transmit(ctx: &Ctx, id: &str, stanza: &[u8]) -> Result<Outcome, SendError> {
-    let node = binary::decode(stanza).map_err(|e| SendError::Stanza(e.to_string()))?;
+    let stored = ctx
+        .store()
+        .signal_transaction(ctx.now_ms(), |tx| tx.sent(id))?;
+    let bytes = match &stored {
+        Some(sent) if sent.stanza != stanza => sent.stanza.as_slice(),
+        _ => stanza,
+    };
+    let node = binary::decode(bytes).map_err(|e| SendError::Stanza(e.to_string()))?;
     if node.tag != "message" || node.attr_str("id") != Some(id) {
         return Err(SendError::Stanza(format!(
             "the stored stanza is not message {id}"
         )));
     }
+    let outcome = write_once(ctx, id, &node).await?;
+    let direct = node
+        .attr_jid("to")
+        .is_some_and(|to| to.server != Server::Group);
+    match (outcome, stored) {
+        (Outcome::Rejected { code: 409, .. }, Some(sent)) if direct => {
+            let repaired = super::resend::repair_direct(ctx, &sent, &node).await?;
+            write_once(ctx, id, &repaired).await
+        }
+        (outcome, _) => Ok(outcome),
+    }
+}
+
+/// One write and the wait for its ack.
+async fn write_once(ctx: &Ctx, id: &str, node: &Node) -> Result<Outcome, SendError> {
     let chat = node.attr_jid("to").cloned();
     let answer = match ctx
         .handle
@@ -296,7 +330,7 @@ pub(crate) async fn transmit(ctx: &Ctx, id: &str, stanza: &[u8]) -> Result<Outco
         .t
         .map(|s| UnixMillis(s.saturating_mul(1000)))
         .unwrap_or_else(|| ctx.clock.now());
-    note_acked(ctx, id, &node)?;
+    note_acked(ctx, id, node)?;
     Ok(Outcome::Acked { t })
 }
 

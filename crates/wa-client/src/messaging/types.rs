@@ -227,6 +227,7 @@ pub fn rejection(code: u16) -> (bool, &'static str) {
         401 | 403 => (false, "WhatsApp does not let this account message this chat."),
         404 => (false, "The recipient was not found on WhatsApp."),
         406 => (false, "WhatsApp refused the message as not acceptable."),
+        409 => (true, "The recipient's devices changed; Herald refreshes them and the next try can work."),
         421 => (true, "The group's addressing changed; Herald refreshes it and the next try can work."),
         429 => (true, "WhatsApp is rate-limiting this account; try again later."),
         463 => (false, "WhatsApp refused to start this chat (no privacy token, or the account is restricted from new chats). Retrying would count as another attempt; message them from the phone first."),
@@ -277,6 +278,7 @@ mod tests {
         let table = [
             (400, false),
             (404, false),
+            (409, true),
             (421, true),
             (429, true),
             (463, false),
