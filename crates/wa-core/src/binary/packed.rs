@@ -34,11 +34,6 @@ impl Packing {
         }
     }
 
-    /// Whether `c` is in this alphabet.
-    pub const fn has(self, c: u8) -> bool {
-        self.code(c).is_some()
-    }
-
     /// The character of a 4-bit code. Code 15 in nibble packing is the pad; Baileys and whatsmeow
     /// read it as NUL when it shows up before the end, and so do we. `None` for 12..=14 in nibble
     /// packing, which no implementation defines.
@@ -65,65 +60,68 @@ impl Packing {
     }
 }
 
-/// No code: the byte is not in the alphabet.
-const NONE: u8 = 0xFF;
+/// What a byte is to the packer: its 4-bit code, and which alphabets have it.
+const IN_NIBBLE: u8 = 0x10;
+const IN_HEX: u8 = 0x20;
+const CODE: u8 = 0x0F;
 
-/// The code of every byte in one alphabet, so choosing and packing are a table load per byte.
-const fn code_table(packing: Packing) -> [u8; 256] {
-    let mut table = [NONE; 256];
+/// Both alphabets in one table, so a single pass over the string chooses the packing. A byte in
+/// both alphabets (a digit) has the same code in each, so the codes do not depend on the choice.
+static PACK: [u8; 256] = {
+    let mut table = [0u8; 256];
     let mut c = 0;
     while c < 256 {
-        if let Some(code) = packing.code(c as u8) {
-            table[c] = code;
-        }
+        let (nibble, hex) = (Packing::Nibble.code(c as u8), Packing::Hex.code(c as u8));
+        table[c] = match (nibble, hex) {
+            (Some(n), Some(_)) => n | IN_NIBBLE | IN_HEX,
+            (Some(n), None) => n | IN_NIBBLE,
+            (None, Some(h)) => h | IN_HEX,
+            (None, None) => 0,
+        };
         c += 1;
     }
     table
-}
-
-static NIBBLE_CODES: [u8; 256] = code_table(Packing::Nibble);
-static HEX_CODES: [u8; 256] = code_table(Packing::Hex);
-
-fn codes(packing: Packing) -> &'static [u8; 256] {
-    match packing {
-        Packing::Nibble => &NIBBLE_CODES,
-        Packing::Hex => &HEX_CODES,
-    }
-}
+};
 
 /// The packing the encoder uses for `s`, in the order nibble then hex (protocol.md §4.2).
 pub fn choose(s: &str) -> Option<Packing> {
     if s.is_empty() || s.len() > PACKED_MAX {
         return None;
     }
-    [Packing::Nibble, Packing::Hex]
-        .into_iter()
-        .find(|&p| s.bytes().all(|c| codes(p)[usize::from(c)] != NONE))
+    let both = s
+        .bytes()
+        .fold(IN_NIBBLE | IN_HEX, |acc, c| acc & PACK[usize::from(c)]);
+    if both & IN_NIBBLE != 0 {
+        Some(Packing::Nibble)
+    } else if both & IN_HEX != 0 {
+        Some(Packing::Hex)
+    } else {
+        None
+    }
 }
 
-/// Appends the packed form of `s`; `s` must have been accepted by [`choose`] for `packing`.
-pub fn write(out: &mut Vec<u8>, s: &str, packing: Packing) {
-    let bytes = s.as_bytes();
-    let codes = codes(packing);
-    // A code outside the alphabet cannot occur after `choose`; the pad keeps it harmless.
-    let code = |c: u8| match codes[usize::from(c)] {
-        NONE => 15,
-        code => code,
+/// Appends the packed form of `s` and returns true, or leaves `out` alone and returns false when
+/// `s` cannot be packed (see [`choose`]).
+pub fn write(out: &mut Vec<u8>, s: &str) -> bool {
+    let Some(packing) = choose(s) else {
+        return false;
     };
-    // `choose` bounds the length by PACKED_MAX (127), so the count fits in seven bits and the
-    // whole packed string fits one stack buffer, appended at once.
+    let bytes = s.as_bytes();
+    let code = |c: u8| PACK[usize::from(c)] & CODE;
+    // `choose` bounds the length by PACKED_MAX (127), so the count fits in seven bits.
     let pairs = bytes.len().div_ceil(2);
-    let mut buf = [0u8; 2 + PACKED_MAX.div_ceil(2)];
-    buf[0] = packing.tag();
-    buf[1] = pairs as u8 | if bytes.len() % 2 == 1 { 0x80 } else { 0 };
-    let mut chunks = bytes.chunks_exact(2);
-    for (slot, pair) in buf[2..].iter_mut().zip(&mut chunks) {
-        *slot = code(pair[0]) << 4 | code(pair[1]);
+    let odd = bytes.len() % 2 == 1;
+    out.reserve(2 + pairs);
+    out.push(packing.tag());
+    out.push(pairs as u8 | if odd { 0x80 } else { 0 });
+    let chunks = bytes.chunks_exact(2);
+    let last = chunks.remainder().first().copied();
+    out.extend(chunks.map(|pair| code(pair[0]) << 4 | code(pair[1])));
+    if let Some(last) = last {
+        // An odd string ends with the pad nibble.
+        out.push(code(last) << 4 | 15);
     }
-    if let [last] = chunks.remainder() {
-        buf[1 + pairs] = code(*last) << 4 | 15;
-    }
-    out.extend_from_slice(&buf[..(2 + pairs).min(buf.len())]);
+    true
 }
 
 #[cfg(test)]
@@ -144,10 +142,10 @@ mod tests {
     #[test]
     fn writes_the_worked_examples() {
         let mut out = Vec::new();
-        write(&mut out, "1.2-3", Packing::Nibble);
+        assert!(write(&mut out, "1.2-3"));
         assert_eq!(out, [0xff, 0x83, 0x1b, 0x2a, 0x3f]);
         out.clear();
-        write(&mut out, "3EB0ABCDEF0123456789AB", Packing::Hex);
+        assert!(write(&mut out, "3EB0ABCDEF0123456789AB"));
         assert_eq!(
             out,
             [0xfb, 0x0b, 0x3e, 0xb0, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab]
