@@ -45,14 +45,15 @@ pub fn encode_body_into(node: &Node, out: &mut Vec<u8>) -> Result<(), EncodeErro
     Encoder { out }.node(node, 1)
 }
 
-/// A cheap upper-bound-ish guess of the encoded size, so large contents allocate once.
+/// A cheap upper-bound-ish guess of the encoded size, so large contents allocate once: tags,
+/// keys and values are mostly a token or a short packed id, so 16 bytes a pair is generous.
 fn estimate(node: &Node) -> usize {
-    let own = 8 + node.tag.len() + node.attrs.len() * 16;
-    own + match &node.content {
-        Content::None => 0,
-        Content::Bytes(b) => b.len() + 5,
-        Content::Nodes(children) => children.iter().map(estimate).sum::<usize>() + 3,
-    }
+    16 * (1 + node.attrs.len())
+        + match &node.content {
+            Content::None => 0,
+            Content::Bytes(b) => b.len() + 5,
+            Content::Nodes(children) => children.iter().map(estimate).sum::<usize>() + 3,
+        }
 }
 
 struct Encoder<'o> {

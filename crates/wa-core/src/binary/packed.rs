@@ -83,7 +83,10 @@ static PACK: [u8; 256] = {
     table
 };
 
-/// The packing the encoder uses for `s`, in the order nibble then hex (protocol.md §4.2).
+/// The packing the encoder uses for `s`, in the order nibble then hex (protocol.md §4.2): the
+/// rule [`write`] applies in its single pass, kept as the plain statement its tests check it
+/// against.
+#[cfg(test)]
 pub fn choose(s: &str) -> Option<Packing> {
     if s.is_empty() || s.len() > PACKED_MAX {
         return None;
@@ -101,26 +104,42 @@ pub fn choose(s: &str) -> Option<Packing> {
 }
 
 /// Appends the packed form of `s` and returns true, or leaves `out` alone and returns false when
-/// `s` cannot be packed (see [`choose`]).
+/// `s` cannot be packed (see [`choose`]). One pass: the pairs are packed into a stack buffer
+/// while the alphabets are checked, and appended at once if one alphabet has every byte.
 pub fn write(out: &mut Vec<u8>, s: &str) -> bool {
-    let Some(packing) = choose(s) else {
+    let bytes = s.as_bytes();
+    if bytes.is_empty() || bytes.len() > PACKED_MAX {
+        return false;
+    }
+    // PACKED_MAX (127) bounds the count to seven bits and the whole string to this buffer.
+    let mut buf = [0u8; 2 + PACKED_MAX.div_ceil(2)];
+    let mut both = IN_NIBBLE | IN_HEX;
+    let mut len = 2;
+    let mut pairs = bytes.chunks_exact(2);
+    for (slot, pair) in buf[2..].iter_mut().zip(&mut pairs) {
+        let (high, low) = (PACK[usize::from(pair[0])], PACK[usize::from(pair[1])]);
+        both &= high & low;
+        *slot = high << 4 | (low & CODE);
+        len += 1;
+    }
+    if let [last] = pairs.remainder() {
+        let code = PACK[usize::from(*last)];
+        both &= code;
+        // An odd string ends with the pad nibble.
+        if let Some(slot) = buf.get_mut(len) {
+            *slot = code << 4 | 15;
+        }
+        len += 1;
+    }
+    buf[0] = if both & IN_NIBBLE != 0 {
+        Packing::Nibble.tag()
+    } else if both & IN_HEX != 0 {
+        Packing::Hex.tag()
+    } else {
         return false;
     };
-    let bytes = s.as_bytes();
-    let code = |c: u8| PACK[usize::from(c)] & CODE;
-    // `choose` bounds the length by PACKED_MAX (127), so the count fits in seven bits.
-    let pairs = bytes.len().div_ceil(2);
-    let odd = bytes.len() % 2 == 1;
-    out.reserve(2 + pairs);
-    out.push(packing.tag());
-    out.push(pairs as u8 | if odd { 0x80 } else { 0 });
-    let chunks = bytes.chunks_exact(2);
-    let last = chunks.remainder().first().copied();
-    out.extend(chunks.map(|pair| code(pair[0]) << 4 | code(pair[1])));
-    if let Some(last) = last {
-        // An odd string ends with the pad nibble.
-        out.push(code(last) << 4 | 15);
-    }
+    buf[1] = (len - 2) as u8 | if bytes.len() % 2 == 1 { 0x80 } else { 0 };
+    out.extend_from_slice(&buf[..len.min(buf.len())]);
     true
 }
 
@@ -150,6 +169,37 @@ mod tests {
             out,
             [0xfb, 0x0b, 0x3e, 0xb0, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab]
         );
+    }
+
+    #[test]
+    fn write_packs_exactly_what_choose_accepts() {
+        let strings = [
+            "", "0", "9", "-", ".", "A", "F", "G", "a", "1.2-3", "3EB0AB", "3EB0AB-", "12a",
+            "1752021890", "15551234567", "ABCDEF0123456789", "\u{e9}1", "1 2",
+        ];
+        let long = ["1".repeat(126), "1".repeat(127), "1".repeat(128), "F".repeat(127)];
+        for s in strings.iter().copied().chain(long.iter().map(String::as_str)) {
+            let mut out = vec![0xAA];
+            let wrote = write(&mut out, s);
+            assert_eq!(wrote, choose(s).is_some(), "{s:?}");
+            if let Some(p) = choose(s) {
+                assert_eq!(out[1], p.tag(), "{s:?}");
+                let pairs = s.len().div_ceil(2);
+                assert_eq!(out.len(), 3 + pairs, "{s:?}");
+                assert_eq!(out[2] & 0x7F, pairs as u8);
+                assert_eq!(out[2] & 0x80 != 0, s.len() % 2 == 1);
+                // Every character comes back from its nibble.
+                let nibbles = out[3..].iter().flat_map(|b| [b >> 4, b & 0x0F]);
+                for (c, code) in s.bytes().zip(nibbles) {
+                    assert_eq!(p.char_of(code), Some(c), "{s:?}");
+                }
+                if s.len() % 2 == 1 {
+                    assert_eq!(out.last().map(|b| b & 0x0F), Some(15));
+                }
+            } else {
+                assert_eq!(out, [0xAA], "{s:?}");
+            }
+        }
     }
 
     #[test]
