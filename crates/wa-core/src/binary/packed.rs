@@ -174,11 +174,36 @@ mod tests {
     #[test]
     fn write_packs_exactly_what_choose_accepts() {
         let strings = [
-            "", "0", "9", "-", ".", "A", "F", "G", "a", "1.2-3", "3EB0AB", "3EB0AB-", "12a",
-            "1752021890", "15551234567", "ABCDEF0123456789", "\u{e9}1", "1 2",
+            "",
+            "0",
+            "9",
+            "-",
+            ".",
+            "A",
+            "F",
+            "G",
+            "a",
+            "1.2-3",
+            "3EB0AB",
+            "3EB0AB-",
+            "12a",
+            "1752021890",
+            "15551234567",
+            "ABCDEF0123456789",
+            "\u{e9}1",
+            "1 2",
         ];
-        let long = ["1".repeat(126), "1".repeat(127), "1".repeat(128), "F".repeat(127)];
-        for s in strings.iter().copied().chain(long.iter().map(String::as_str)) {
+        let long = [
+            "1".repeat(126),
+            "1".repeat(127),
+            "1".repeat(128),
+            "F".repeat(127),
+        ];
+        for s in strings
+            .iter()
+            .copied()
+            .chain(long.iter().map(String::as_str))
+        {
             let mut out = vec![0xAA];
             let wrote = write(&mut out, s);
             assert_eq!(wrote, choose(s).is_some(), "{s:?}");

@@ -385,7 +385,9 @@ mod tests {
         }
         // Single-byte tokens can still collide among themselves; few do.
         assert!(displaced.len() <= 8, "displaced: {displaced:?}");
-        for hot in ["iq", "id", "xmlns", "type", "to", "get", "ping", "ack", "receipt", "class"] {
+        for hot in [
+            "iq", "id", "xmlns", "type", "to", "get", "ping", "ack", "receipt", "class",
+        ] {
             assert!(!displaced.contains(&hot), "{hot} is displaced");
         }
     }
