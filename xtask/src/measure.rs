@@ -220,7 +220,7 @@ fn biggest_mappings(pid: u32) -> Vec<(String, u64)> {
             }
         }
     }
-    by_name.sort_by(|a, b| b.1.cmp(&a.1));
+    by_name.sort_by_key(|(_, kb)| std::cmp::Reverse(*kb));
     by_name.truncate(TOP_MAPPINGS);
     by_name
 }

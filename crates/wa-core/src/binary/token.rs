@@ -357,8 +357,8 @@ mod tests {
     fn probes_are_short() {
         let mut longest = 0;
         let mut total = 0;
-        for (i, (token, _)) in TOKEN_LOOKUP.iter().enumerate() {
-            let mut slot = slot_of(&TOKEN_ENTRIES[i].key());
+        for (i, entry) in TOKEN_ENTRIES.iter().enumerate() {
+            let mut slot = slot_of(&entry.key());
             let mut probes = 1;
             while usize::from(TOKEN_HASH[slot]) != i + 1 {
                 slot = (slot + 1) & HASH_MASK;
