@@ -1,10 +1,53 @@
 //! The main window: created on demand, so closing it frees the webview and its WebKit
-//! processes while Herald lives on in the tray.
+//! processes while Herald lives on in the tray. It comes back where it was: the size and place
+//! it had when it closed are kept for the next one.
 
-use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use std::sync::Mutex;
+
+use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 
 /// The main window's label.
 pub const MAIN: &str = "main";
+
+/// The size a first window opens at, in logical pixels.
+const DEFAULT_SIZE: (f64, f64) = (980.0, 700.0);
+
+/// The main window's last size and place, in logical pixels, while the app runs.
+#[derive(Debug, Default)]
+pub struct LastPlace(Mutex<Option<Place>>);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Place {
+    x: f64,
+    y: f64,
+    width: f64,
+    height: f64,
+}
+
+impl LastPlace {
+    fn get(&self) -> Option<Place> {
+        self.0.lock().ok().and_then(|p| *p)
+    }
+
+    fn set(&self, place: Place) {
+        if let Ok(mut p) = self.0.lock() {
+            *p = Some(place);
+        }
+    }
+}
+
+/// Reads where `window` is now; `None` where the platform cannot say.
+fn place_of<R: Runtime>(window: &tauri::WebviewWindow<R>) -> Option<Place> {
+    let scale = window.scale_factor().ok()?;
+    let position = window.outer_position().ok()?.to_logical::<f64>(scale);
+    let size = window.inner_size().ok()?.to_logical::<f64>(scale);
+    Some(Place {
+        x: position.x,
+        y: position.y,
+        width: size.width,
+        height: size.height,
+    })
+}
 
 /// Shows and focuses the main window, creating it if it was closed.
 pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
@@ -14,12 +57,30 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
         let _ = window.set_focus();
         return;
     }
-    let built = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+    // Managing a second time is a no-op, so the first window to open sets this up.
+    app.manage(LastPlace::default());
+    let last = app.state::<LastPlace>().get();
+    let mut builder = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
         .title("Herald")
-        .inner_size(980.0, 700.0)
-        .min_inner_size(720.0, 520.0)
-        .build();
-    if let Err(e) = built {
-        tracing::error!(error = %e, "the main window could not be created");
+        .min_inner_size(720.0, 520.0);
+    builder = match last {
+        Some(place) => builder
+            .inner_size(place.width, place.height)
+            .position(place.x, place.y),
+        None => builder.inner_size(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
+    };
+    match builder.build() {
+        Ok(window) => {
+            let handle = app.clone();
+            let this = window.clone();
+            window.on_window_event(move |event| {
+                if let WindowEvent::CloseRequested { .. } = event {
+                    if let Some(place) = place_of(&this) {
+                        handle.state::<LastPlace>().set(place);
+                    }
+                }
+            });
+        }
+        Err(e) => tracing::error!(error = %e, "the main window could not be created"),
     }
 }

@@ -155,7 +155,11 @@ fn wait_for(lines: &mpsc::Receiver<String>, needle: &str, within: Duration) -> R
     }
 }
 
-/// Prints RSS and PSS of `pid` and every process below it (the WebKit helpers).
+/// How many of the biggest mappings of each process are listed.
+const TOP_MAPPINGS: usize = 6;
+
+/// Prints RSS and PSS of `pid` and every process below it (the WebKit helpers), each with its
+/// biggest mappings by PSS, so a change shows where the megabytes went.
 fn report(what: &str, pid: u32) {
     let mut total = (0u64, 0u64);
     println!("memory, {what}, after {} s idle:", IDLE.as_secs());
@@ -170,6 +174,9 @@ fn report(what: &str, pid: u32) {
             rss as f64 / 1024.0,
             pss as f64 / 1024.0
         );
+        for (mapping, kb) in biggest_mappings(p) {
+            println!("      {:>7.1} MB  {mapping}", kb as f64 / 1024.0);
+        }
     }
     println!(
         "  {:<24} RSS {:>7.1} MB  PSS {:>7.1} MB",
@@ -177,6 +184,62 @@ fn report(what: &str, pid: u32) {
         total.0 as f64 / 1024.0,
         total.1 as f64 / 1024.0
     );
+    // PSS divides a shared page among every process that maps it, ours or not: another WebKit
+    // app running at the same time lowers these figures.
+    let others = other_webkit_processes(pid);
+    if others > 0 {
+        println!("  note: {others} other WebKit processes were running and share pages with these");
+    }
+}
+
+/// PSS in kB by mapped file (anonymous memory and the heap under their own names), biggest
+/// first.
+fn biggest_mappings(pid: u32) -> Vec<(String, u64)> {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut by_name: Vec<(String, u64)> = Vec::new();
+    let mut current = String::new();
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let Some(first) = fields.next() else { continue };
+        if first.contains('-') && first.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            // A mapping's header: range, permissions, offset, device, inode, then the path.
+            let path: Vec<&str> = fields.skip(4).collect();
+            current = if path.is_empty() {
+                "[anonymous]".to_owned()
+            } else {
+                path.join(" ")
+            };
+        } else if first == "Pss:" {
+            let kb = fields
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+            match by_name.iter_mut().find(|(name, _)| *name == current) {
+                Some((_, total)) => *total += kb,
+                None => by_name.push((current.clone(), kb)),
+            }
+        }
+    }
+    by_name.sort_by_key(|(_, kb)| std::cmp::Reverse(*kb));
+    by_name.truncate(TOP_MAPPINGS);
+    by_name
+}
+
+/// WebKit processes on the machine that are not below `pid`.
+fn other_webkit_processes(pid: u32) -> usize {
+    let ours = tree(pid);
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|p| !ours.contains(p))
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm"))
+                .is_ok_and(|c| c.starts_with("WebKit"))
+        })
+        .count()
 }
 
 /// `pid` and its descendants.

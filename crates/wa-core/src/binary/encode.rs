@@ -61,14 +61,15 @@ pub fn encode_body_into(node: &Node, out: &mut Vec<u8>) -> Result<(), EncodeErro
     Encoder { out }.node(node, 1)
 }
 
-/// A cheap upper-bound-ish guess of the encoded size, so large contents allocate once.
+/// A cheap upper-bound-ish guess of the encoded size, so large contents allocate once: tags,
+/// keys and values are mostly a token or a short packed id, so 16 bytes a pair is generous.
 fn estimate(node: &Node) -> usize {
-    let own = 8 + node.tag.len() + node.attrs.len() * 16;
-    own + match &node.content {
-        Content::None => 0,
-        Content::Bytes(b) => b.len() + 5,
-        Content::Nodes(children) => children.iter().map(estimate).sum::<usize>() + 3,
-    }
+    16 * (1 + node.attrs.len())
+        + match &node.content {
+            Content::None => 0,
+            Content::Bytes(b) => b.len() + 5,
+            Content::Nodes(children) => children.iter().map(estimate).sum::<usize>() + 3,
+        }
 }
 
 struct Encoder<'o> {
@@ -108,6 +109,7 @@ impl Encoder<'_> {
         Ok(())
     }
 
+    #[inline(always)]
     fn list_start(&mut self, len: usize) -> Result<(), EncodeError> {
         match len {
             0 => self.out.push(LIST_EMPTY),
@@ -121,26 +123,31 @@ impl Encoder<'_> {
         Ok(())
     }
 
-    /// Strings in the order of protocol.md §4.2: token, packed, raw bytes.
+    /// Strings in the order of protocol.md §4.2: token, packed, raw bytes. Inlined: almost every
+    /// tag and key is a token, and that path is a hash probe and a byte or two.
+    #[inline(always)]
     fn string(&mut self, s: &str) -> Result<(), EncodeError> {
-        // Ids, numbers and phone numbers are packable and longer than any packable token: pack
-        // them without the lookup, which could not find them.
-        if s.len() > token::MAX_PACKABLE_TOKEN_LEN {
-            if let Some(p) = packed::choose(s) {
-                packed::write(self.out, s, p);
-                return Ok(());
+        match token::lookup(s) {
+            Some(t) => {
+                self.token(t);
+                Ok(())
             }
+            None => self.not_token(s),
         }
-        if let Some(t) = token::lookup(s) {
-            self.token(t);
-        } else if let Some(p) = packed::choose(s) {
-            packed::write(self.out, s, p);
-        } else {
-            return self.bytes(s.as_bytes());
-        }
-        Ok(())
     }
 
+    /// Values that are no token: ids and numbers packed, the rest raw. Kept out of line so the
+    /// token path above stays small where it is inlined.
+    #[inline(never)]
+    fn not_token(&mut self, s: &str) -> Result<(), EncodeError> {
+        if packed::write(self.out, s) {
+            Ok(())
+        } else {
+            self.bytes(s.as_bytes())
+        }
+    }
+
+    #[inline(always)]
     fn token(&mut self, t: Token) {
         match t {
             Token::Single(i) => self.out.push(i),
@@ -151,6 +158,7 @@ impl Encoder<'_> {
     }
 
     /// A JID's server: for the named servers the token is found at compile time.
+    #[inline(always)]
     fn server(&mut self, server: &Server) -> Result<(), EncodeError> {
         static PN: Option<Token> = token::lookup_const("s.whatsapp.net");
         static LID: Option<Token> = token::lookup_const("lid");
@@ -168,8 +176,13 @@ impl Encoder<'_> {
                 self.token(t);
                 Ok(())
             }
-            None => self.string(server.as_str()),
+            None => self.other_server(server),
         }
+    }
+
+    #[inline(never)]
+    fn other_server(&mut self, server: &Server) -> Result<(), EncodeError> {
+        self.string(server.as_str())
     }
 
     fn bytes(&mut self, b: &[u8]) -> Result<(), EncodeError> {

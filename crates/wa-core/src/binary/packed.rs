@@ -34,11 +34,6 @@ impl Packing {
         }
     }
 
-    /// Whether `c` is in this alphabet.
-    pub const fn has(self, c: u8) -> bool {
-        self.code(c).is_some()
-    }
-
     /// The character of a 4-bit code. Code 15 in nibble packing is the pad; Baileys and whatsmeow
     /// read it as NUL when it shows up before the end, and so do we. `None` for 12..=14 in nibble
     /// packing, which no implementation defines.
@@ -65,65 +60,87 @@ impl Packing {
     }
 }
 
-/// No code: the byte is not in the alphabet.
-const NONE: u8 = 0xFF;
+/// What a byte is to the packer: its 4-bit code, and which alphabets have it.
+const IN_NIBBLE: u8 = 0x10;
+const IN_HEX: u8 = 0x20;
+const CODE: u8 = 0x0F;
 
-/// The code of every byte in one alphabet, so choosing and packing are a table load per byte.
-const fn code_table(packing: Packing) -> [u8; 256] {
-    let mut table = [NONE; 256];
+/// Both alphabets in one table, so a single pass over the string chooses the packing. A byte in
+/// both alphabets (a digit) has the same code in each, so the codes do not depend on the choice.
+static PACK: [u8; 256] = {
+    let mut table = [0u8; 256];
     let mut c = 0;
     while c < 256 {
-        if let Some(code) = packing.code(c as u8) {
-            table[c] = code;
-        }
+        let (nibble, hex) = (Packing::Nibble.code(c as u8), Packing::Hex.code(c as u8));
+        table[c] = match (nibble, hex) {
+            (Some(n), Some(_)) => n | IN_NIBBLE | IN_HEX,
+            (Some(n), None) => n | IN_NIBBLE,
+            (None, Some(h)) => h | IN_HEX,
+            (None, None) => 0,
+        };
         c += 1;
     }
     table
-}
+};
 
-static NIBBLE_CODES: [u8; 256] = code_table(Packing::Nibble);
-static HEX_CODES: [u8; 256] = code_table(Packing::Hex);
-
-fn codes(packing: Packing) -> &'static [u8; 256] {
-    match packing {
-        Packing::Nibble => &NIBBLE_CODES,
-        Packing::Hex => &HEX_CODES,
-    }
-}
-
-/// The packing the encoder uses for `s`, in the order nibble then hex (protocol.md §4.2).
+/// The packing the encoder uses for `s`, in the order nibble then hex (protocol.md §4.2): the
+/// rule [`write`] applies in its single pass, kept as the plain statement its tests check it
+/// against.
+#[cfg(test)]
 pub fn choose(s: &str) -> Option<Packing> {
     if s.is_empty() || s.len() > PACKED_MAX {
         return None;
     }
-    [Packing::Nibble, Packing::Hex]
-        .into_iter()
-        .find(|&p| s.bytes().all(|c| codes(p)[usize::from(c)] != NONE))
+    let both = s
+        .bytes()
+        .fold(IN_NIBBLE | IN_HEX, |acc, c| acc & PACK[usize::from(c)]);
+    if both & IN_NIBBLE != 0 {
+        Some(Packing::Nibble)
+    } else if both & IN_HEX != 0 {
+        Some(Packing::Hex)
+    } else {
+        None
+    }
 }
 
-/// Appends the packed form of `s`; `s` must have been accepted by [`choose`] for `packing`.
-pub fn write(out: &mut Vec<u8>, s: &str, packing: Packing) {
+/// Appends the packed form of `s` and returns true, or leaves `out` alone and returns false when
+/// `s` cannot be packed (see [`choose`]). One pass: the pairs are packed into a stack buffer
+/// while the alphabets are checked, and appended at once if one alphabet has every byte.
+pub fn write(out: &mut Vec<u8>, s: &str) -> bool {
     let bytes = s.as_bytes();
-    let codes = codes(packing);
-    // A code outside the alphabet cannot occur after `choose`; the pad keeps it harmless.
-    let code = |c: u8| match codes[usize::from(c)] {
-        NONE => 15,
-        code => code,
-    };
-    // `choose` bounds the length by PACKED_MAX (127), so the count fits in seven bits and the
-    // whole packed string fits one stack buffer, appended at once.
-    let pairs = bytes.len().div_ceil(2);
+    if bytes.is_empty() || bytes.len() > PACKED_MAX {
+        return false;
+    }
+    // PACKED_MAX (127) bounds the count to seven bits and the whole string to this buffer.
     let mut buf = [0u8; 2 + PACKED_MAX.div_ceil(2)];
-    buf[0] = packing.tag();
-    buf[1] = pairs as u8 | if bytes.len() % 2 == 1 { 0x80 } else { 0 };
-    let mut chunks = bytes.chunks_exact(2);
-    for (slot, pair) in buf[2..].iter_mut().zip(&mut chunks) {
-        *slot = code(pair[0]) << 4 | code(pair[1]);
+    let mut both = IN_NIBBLE | IN_HEX;
+    let mut len = 2;
+    let mut pairs = bytes.chunks_exact(2);
+    for (slot, pair) in buf[2..].iter_mut().zip(&mut pairs) {
+        let (high, low) = (PACK[usize::from(pair[0])], PACK[usize::from(pair[1])]);
+        both &= high & low;
+        *slot = high << 4 | (low & CODE);
+        len += 1;
     }
-    if let [last] = chunks.remainder() {
-        buf[1 + pairs] = code(*last) << 4 | 15;
+    if let [last] = pairs.remainder() {
+        let code = PACK[usize::from(*last)];
+        both &= code;
+        // An odd string ends with the pad nibble.
+        if let Some(slot) = buf.get_mut(len) {
+            *slot = code << 4 | 15;
+        }
+        len += 1;
     }
-    out.extend_from_slice(&buf[..(2 + pairs).min(buf.len())]);
+    buf[0] = if both & IN_NIBBLE != 0 {
+        Packing::Nibble.tag()
+    } else if both & IN_HEX != 0 {
+        Packing::Hex.tag()
+    } else {
+        return false;
+    };
+    buf[1] = (len - 2) as u8 | if bytes.len() % 2 == 1 { 0x80 } else { 0 };
+    out.extend_from_slice(&buf[..len.min(buf.len())]);
+    true
 }
 
 #[cfg(test)]
@@ -144,14 +161,70 @@ mod tests {
     #[test]
     fn writes_the_worked_examples() {
         let mut out = Vec::new();
-        write(&mut out, "1.2-3", Packing::Nibble);
+        assert!(write(&mut out, "1.2-3"));
         assert_eq!(out, [0xff, 0x83, 0x1b, 0x2a, 0x3f]);
         out.clear();
-        write(&mut out, "3EB0ABCDEF0123456789AB", Packing::Hex);
+        assert!(write(&mut out, "3EB0ABCDEF0123456789AB"));
         assert_eq!(
             out,
             [0xfb, 0x0b, 0x3e, 0xb0, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab]
         );
+    }
+
+    #[test]
+    fn write_packs_exactly_what_choose_accepts() {
+        let strings = [
+            "",
+            "0",
+            "9",
+            "-",
+            ".",
+            "A",
+            "F",
+            "G",
+            "a",
+            "1.2-3",
+            "3EB0AB",
+            "3EB0AB-",
+            "12a",
+            "1752021890",
+            "15551234567",
+            "ABCDEF0123456789",
+            "\u{e9}1",
+            "1 2",
+        ];
+        let long = [
+            "1".repeat(126),
+            "1".repeat(127),
+            "1".repeat(128),
+            "F".repeat(127),
+        ];
+        for s in strings
+            .iter()
+            .copied()
+            .chain(long.iter().map(String::as_str))
+        {
+            let mut out = vec![0xAA];
+            let wrote = write(&mut out, s);
+            assert_eq!(wrote, choose(s).is_some(), "{s:?}");
+            if let Some(p) = choose(s) {
+                assert_eq!(out[1], p.tag(), "{s:?}");
+                let pairs = s.len().div_ceil(2);
+                assert_eq!(out.len(), 3 + pairs, "{s:?}");
+                assert_eq!(out[2] & 0x7F, pairs as u8);
+                assert_eq!(out[2] & 0x80 != 0, s.len() % 2 == 1);
+                // Every character comes back from its nibble.
+                let nibbles = out[3..].iter().flat_map(|b| [b >> 4, b & 0x0F]);
+                for (c, code) in s.bytes().zip(nibbles) {
+                    assert_eq!(p.char_of(code), Some(c), "{s:?}");
+                }
+                if s.len() % 2 == 1 {
+                    assert_eq!(out.last().map(|b| b & 0x0F), Some(15));
+                }
+            } else {
+                assert_eq!(out, [0xAA], "{s:?}");
+            }
+        }
     }
 
     #[test]

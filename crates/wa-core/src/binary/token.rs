@@ -3,7 +3,6 @@
 //! The tables themselves live in the generated `tokens_generated.rs`; the hash table the encoder
 //! searches is built from them at compile time, here.
 
-use super::packed::Packing;
 use super::tokens::{DOUBLE_BYTE_TOKENS, MAX_TOKEN_LEN, SINGLE_BYTE_TOKENS, TOKEN_LOOKUP};
 
 /// How a string is sent when it is in a token dictionary.
@@ -25,7 +24,8 @@ pub enum Token {
 /// with two loads instead of a loop. Every token but a few is that short.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Key {
-    len: usize,
+    // A u32 so that an entry with its code fits in 24 bytes; tokens are at most 48 bytes long.
+    len: u32,
     a: u64,
     b: u64,
 }
@@ -74,7 +74,12 @@ fn key_at_run_time(s: &[u8]) -> Key {
             (0, 0)
         }
     };
-    Key { len, a, b }
+    // Callers look up only strings of at most MAX_TOKEN_LEN bytes, so the length fits.
+    Key {
+        len: len as u32,
+        a,
+        b,
+    }
 }
 
 /// The key of a token, at compile time.
@@ -92,12 +97,16 @@ const fn key(s: &[u8]) -> Key {
     } else {
         (0, 0)
     };
-    Key { len, a, b }
+    Key {
+        len: len as u32,
+        a,
+        b,
+    }
 }
 
-/// log2 of the hash table's size: 4096 slots for about 1,300 tokens, so probes stay short and
-/// every miss reaches an empty slot.
-const HASH_BITS: u32 = 12;
+/// log2 of the hash table's size: 8192 two-byte slots for about 1,300 tokens, so that nearly
+/// every probe ends at its first slot and every miss reaches an empty slot.
+const HASH_BITS: u32 = 13;
 const HASH_MASK: usize = (1 << HASH_BITS) - 1;
 
 #[inline(always)]
@@ -106,29 +115,70 @@ const fn slot_of(k: &Key) -> usize {
     (mixed >> (64 - HASH_BITS)) as usize
 }
 
-/// The keys of `TOKEN_LOOKUP`, entry by entry.
-static TOKEN_KEYS: [Key; TOKEN_LOOKUP.len()] = {
-    let mut keys = [Key { len: 0, a: 0, b: 0 }; TOKEN_LOOKUP.len()];
+/// One token as the lookup compares it: its key, and the code it is written as, side by side so
+/// that a hit reads one entry.
+#[derive(Clone, Copy)]
+struct Entry {
+    a: u64,
+    b: u64,
+    len: u32,
+    code: u16,
+}
+
+impl Entry {
+    const fn key(&self) -> Key {
+        Key {
+            len: self.len,
+            a: self.a,
+            b: self.b,
+        }
+    }
+}
+
+/// The entries of `TOKEN_LOOKUP`, in its order.
+static TOKEN_ENTRIES: [Entry; TOKEN_LOOKUP.len()] = {
+    let empty = Entry {
+        a: 0,
+        b: 0,
+        len: 0,
+        code: 0,
+    };
+    let mut entries = [empty; TOKEN_LOOKUP.len()];
     let mut i = 0;
-    while i < keys.len() {
-        keys[i] = key(TOKEN_LOOKUP[i].0.as_bytes());
+    while i < entries.len() {
+        let k = key(TOKEN_LOOKUP[i].0.as_bytes());
+        entries[i] = Entry {
+            a: k.a,
+            b: k.b,
+            len: k.len,
+            code: TOKEN_LOOKUP[i].1,
+        };
         i += 1;
     }
-    keys
+    entries
 };
 
-/// Open addressing with linear probing over `TOKEN_LOOKUP`: 0 is an empty slot, `i + 1` is
-/// entry `i`. The table has no deletions, so a probe stops at the first empty slot.
+/// Open addressing with linear probing over `TOKEN_ENTRIES`: 0 is an empty slot, `i + 1` is
+/// entry `i`. The table has no deletions, so a probe stops at the first empty slot. The
+/// single-byte tokens go in first: they are the frequent ones (the dictionary is ordered by
+/// use), so they sit in their own slot and a lookup of one reads a single entry.
 static TOKEN_HASH: [u16; 1 << HASH_BITS] = {
     let mut table = [0u16; 1 << HASH_BITS];
-    let mut i = 0;
-    while i < TOKEN_LOOKUP.len() {
-        let mut slot = slot_of(&TOKEN_KEYS[i]);
-        while table[slot] != 0 {
-            slot = (slot + 1) & HASH_MASK;
+    let mut pass = 0;
+    while pass < 2 {
+        let mut i = 0;
+        while i < TOKEN_ENTRIES.len() {
+            let single = TOKEN_ENTRIES[i].code < 0x100;
+            if single == (pass == 0) {
+                let mut slot = slot_of(&TOKEN_ENTRIES[i].key());
+                while table[slot] != 0 {
+                    slot = (slot + 1) & HASH_MASK;
+                }
+                table[slot] = i as u16 + 1;
+            }
+            i += 1;
         }
-        table[slot] = i as u16 + 1;
-        i += 1;
+        pass += 1;
     }
     table
 };
@@ -145,11 +195,12 @@ pub fn lookup(s: &str) -> Option<Token> {
     let k = key_at_run_time(bytes);
     let mut slot = slot_of(&k);
     let code = loop {
-        let entry = usize::from(TOKEN_HASH[slot]).checked_sub(1)?;
-        if TOKEN_KEYS[entry] == k
-            && (k.len <= KEY_EXACT_LEN || TOKEN_LOOKUP[entry].0.as_bytes() == bytes)
+        let index = usize::from(TOKEN_HASH[slot]).checked_sub(1)?;
+        let entry = &TOKEN_ENTRIES[index];
+        if entry.key() == k
+            && (bytes.len() <= KEY_EXACT_LEN || TOKEN_LOOKUP[index].0.as_bytes() == bytes)
         {
-            break TOKEN_LOOKUP[entry].1;
+            break entry.code;
         }
         slot = (slot + 1) & HASH_MASK;
     };
@@ -173,8 +224,7 @@ const fn token_of_code(code: u16) -> Token {
 /// [`lookup`] at compile time, for strings the encoder knows in advance (JID servers).
 pub(super) const fn lookup_const(s: &str) -> Option<Token> {
     let bytes = s.as_bytes();
-    let k = key(bytes);
-    let mut slot = slot_of(&k);
+    let mut slot = slot_of(&key(bytes));
     loop {
         let entry = TOKEN_HASH[slot] as usize;
         if entry == 0 {
@@ -200,34 +250,6 @@ const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     }
     true
 }
-
-/// Whether every byte of `s` is in one packing's alphabet.
-const fn packable(s: &[u8]) -> bool {
-    let (mut nibble, mut hex) = (true, true);
-    let mut i = 0;
-    while i < s.len() {
-        nibble &= Packing::Nibble.has(s[i]);
-        hex &= Packing::Hex.has(s[i]);
-        i += 1;
-    }
-    !s.is_empty() && (nibble || hex)
-}
-
-/// Length of the longest token that could also be written packed (4: numbers such as `1080`):
-/// a packable string longer than this is certainly not a token, so the encoder packs it without
-/// looking it up.
-pub(super) static MAX_PACKABLE_TOKEN_LEN: usize = {
-    let mut longest = 0;
-    let mut i = 0;
-    while i < TOKEN_LOOKUP.len() {
-        let t = TOKEN_LOOKUP[i].0.as_bytes();
-        if packable(t) && t.len() > longest {
-            longest = t.len();
-        }
-        i += 1;
-    }
-    longest
-};
 
 /// The string of single-byte token `index`, or `None` for 0 and indices past the table.
 pub fn single(index: u8) -> Option<&'static str> {
@@ -324,23 +346,19 @@ mod tests {
     }
 
     #[test]
-    fn compile_time_lookup_and_packable_bound() {
+    fn compile_time_lookup_matches_run_time_lookup() {
         for (t, _) in TOKEN_LOOKUP.iter() {
             assert_eq!(lookup_const(t), lookup(t), "{t}");
         }
         assert_eq!(lookup_const("1234.5678-9"), None);
-        assert_eq!(MAX_PACKABLE_TOKEN_LEN, 4);
-        assert!(TOKEN_LOOKUP
-            .iter()
-            .all(|(t, _)| t.len() <= MAX_PACKABLE_TOKEN_LEN || !packable(t.as_bytes())));
     }
 
     #[test]
     fn probes_are_short() {
         let mut longest = 0;
         let mut total = 0;
-        for (i, (token, _)) in TOKEN_LOOKUP.iter().enumerate() {
-            let mut slot = slot_of(&key(token.as_bytes()));
+        for (i, entry) in TOKEN_ENTRIES.iter().enumerate() {
+            let mut slot = slot_of(&entry.key());
             let mut probes = 1;
             while usize::from(TOKEN_HASH[slot]) != i + 1 {
                 slot = (slot + 1) & HASH_MASK;
@@ -355,6 +373,23 @@ mod tests {
             "mean probe {total}/{}",
             TOKEN_LOOKUP.len()
         );
+    }
+
+    #[test]
+    fn single_byte_tokens_sit_in_their_own_slot() {
+        let mut displaced = Vec::new();
+        for (i, entry) in TOKEN_ENTRIES.iter().enumerate() {
+            if entry.code < 0x100 && usize::from(TOKEN_HASH[slot_of(&entry.key())]) != i + 1 {
+                displaced.push(TOKEN_LOOKUP[i].0);
+            }
+        }
+        // Single-byte tokens can still collide among themselves; few do.
+        assert!(displaced.len() <= 8, "displaced: {displaced:?}");
+        for hot in [
+            "iq", "id", "xmlns", "type", "to", "get", "ping", "ack", "receipt", "class",
+        ] {
+            assert!(!displaced.contains(&hot), "{hot} is displaced");
+        }
     }
 
     #[test]
