@@ -141,43 +141,13 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
     click(&client, "#schedule-list button[data-action=log]").await;
     wait_displayed(&client, "#log-rows tr").await;
     let note = text(&client, "scheduler-note").await;
-    if note.is_empty() {
-        // Sending is built in. Wait for the send's first outcome.
-        let first = wait_outcome(&client, &["sent", "delivered", "read", "failed"], 40).await;
-        if first == "failed" {
-            // The simulator's demo world has no such contact yet: the failure is shown with
-            // its advice (and notified), nothing pretends it went.
-            let details = eval(
-                &client,
-                "return document.querySelector('#log-rows tr[data-state=failed] td.details').textContent",
-            )
-            .await;
-            assert!(
-                details
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("no WhatsApp account"),
-                "{details}"
-            );
-            eprintln!(
-                "note: the demo world has no contact +4915123456789; the sent → delivered → read \
-                 part needs one"
-            );
-        } else {
-            // Watch it go sent → delivered → read (the demo contact reads it).
-            wait_outcome(&client, &["delivered", "read"], 40).await;
-            wait_outcome(&client, &["read"], 60).await;
-        }
-    } else {
-        // Without a sender nothing pretends to send: the screen says so, "Send now" is off.
-        assert!(note.contains("cannot send messages yet"), "{note}");
-        let disabled = eval(
-            &client,
-            "return document.querySelector('#schedule-list button[data-action=send]').disabled",
-        )
-        .await;
-        assert_eq!(disabled, json!(true));
-    }
+    // The demo app sends through its engine: no "cannot send" note.
+    assert!(note.is_empty(), "{note}");
+    // Ada, the demo world's first contact (+49 151 23456789), confirms at once and reads
+    // after a short delay: watch it go sent → delivered → read.
+    wait_outcome(&client, &["sent", "delivered", "read"], 40).await;
+    wait_outcome(&client, &["delivered", "read"], 40).await;
+    wait_outcome(&client, &["read"], 60).await;
     hide_toast(&client).await;
     screenshot(&client, "schedule-log").await;
     finish(client).await;

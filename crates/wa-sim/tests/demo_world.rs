@@ -20,7 +20,7 @@ async fn a_demo_contact_confirms_at_once_reads_later_and_replies() {
     assert_eq!(groups[0].participants.len(), 4, "the three contacts and us");
 
     let mut peer = Peer::online(&sim, None).await;
-    let ada = pn("15551230001");
+    let ada = pn("4915123456789");
     let me = pn(&sim.linked_number());
     for (n, id) in ["3EB0DE01", "3EB0DE02"].into_iter().enumerate() {
         let mut devices: Vec<_> = peer

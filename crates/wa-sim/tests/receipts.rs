@@ -6,46 +6,12 @@
 mod support;
 
 use support::peer::{pn, text_message, Peer};
+use support::world::{contact, fanout, shown, world};
 use support::*;
 use wa_core::binary::{Jid, Node, Server};
-use wa_sim::{Chat, ContactSpec, SimConfig, Simulator};
-
-fn world(contacts: Vec<ContactSpec>) -> Simulator {
-    sim_with(SimConfig {
-        contacts,
-        ..SimConfig::default()
-    })
-}
-
-fn contact(pn: &str, companions: u16) -> ContactSpec {
-    ContactSpec {
-        pn: Some(pn.to_owned()),
-        companions,
-        ..ContactSpec::default()
-    }
-}
+use wa_sim::Chat;
 
 const ADA: &str = "15551110001";
-
-/// Every device of `to` and of our own account but this device.
-async fn fanout(peer: &mut Peer, to: &Jid) -> Vec<Jid> {
-    let own = pn(&peer.user());
-    let me = peer.jid.clone();
-    peer.devices(&[to.clone(), own])
-        .await
-        .into_iter()
-        .map(|(j, _)| j)
-        .filter(|j| *j != me)
-        .collect()
-}
-
-fn shown(sim: &Simulator, pn: &str, device: u16, id: &str) -> (u32, u32, Vec<String>) {
-    sim.received(pn, device)
-        .into_iter()
-        .find(|s| s.id == id)
-        .map(|s| (s.shown, s.refused, s.texts))
-        .unwrap_or_default()
-}
 
 #[tokio::test(start_paused = true)]
 async fn a_device_told_to_fail_sends_a_retry_receipt_and_takes_the_resend() {

@@ -1,23 +1,15 @@
-//! Editing a stored schedule: its recipient, text, timing or catch-up policy.
-//!
-//! The runner reads the recipient and the text when it prepares a send, so changing those
-//! touches only the schedule's row. A new timing also replaces the waiting occurrence: the
-//! untried one is dropped (its id never left this machine) and the next one after now under
-//! the new timing is recorded. A send already in flight or in doubt is left to settle: its
-//! bytes may have left. Every change is one transaction; a refused edit changes nothing.
-//!
-//! The scheduler's store has no edit call in this build, so this one writes the schedule's
-//! row itself, with the store's column encoding. When the store gains one, `edit` becomes a
-//! call to it with the merged schedule below.
+//! Editing a stored schedule over HTTP: a PATCH names only what changes, so the stored
+//! values fill the rest and the scheduler's own edit call (`herald_core::schedule::edit`)
+//! writes it, in one transaction, with the store's encoding. A refused edit changes nothing.
 
 use jiff::Timestamp;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
-use herald_core::schedule::outbox::{self, MessageIds};
-use herald_core::schedule::planner;
+use herald_core::schedule::edit as core_edit;
+use herald_core::schedule::outbox::MessageIds;
 use herald_core::schedule::recipient::Recipient;
-use herald_core::schedule::store::{self, check_text, Schedule, ScheduleId, Status, StoreError};
-use herald_core::schedule::timing::{CatchUp, End, MonthDay, Repeat, Timing};
+use herald_core::schedule::store::{self, NewSchedule, Schedule, ScheduleId, Status, StoreError};
+use herald_core::schedule::timing::{CatchUp, Timing};
 
 /// What to change; `None` keeps the stored value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,88 +35,21 @@ pub fn edit(
     now: Timestamp,
 ) -> Result<Schedule, StoreError> {
     let old = store::get(conn, id)?;
+    // The API edits what is still to come; a done or cancelled schedule is only read.
     if !matches!(old.status, Status::Active | Status::Paused) {
         return Err(StoreError::WrongStatus {
             id,
             status: old.status,
         });
     }
-    if let Some(text) = &changes.text {
-        check_text(text)?;
-    }
-    let new = Schedule {
-        recipient: changes.recipient.clone().unwrap_or(old.recipient.clone()),
-        text: changes.text.clone().unwrap_or(old.text.clone()),
-        timing: changes.timing.clone().unwrap_or(old.timing.clone()),
+    let new = NewSchedule {
+        recipient: changes.recipient.clone().unwrap_or(old.recipient),
+        text: changes.text.clone().unwrap_or(old.text),
+        timing: changes.timing.clone().unwrap_or(old.timing),
         catch_up: changes.catch_up.unwrap_or(old.catch_up),
-        ..old.clone()
     };
-    let retimed = new.timing != old.timing;
-    // Refused before anything is written: a paused schedule must have something left for its
-    // resume, an active one right now.
-    if retimed && planner::next_after(&new.timing, now).is_none() {
-        return Err(match new.timing.repeat() {
-            Repeat::Once => StoreError::InThePast {
-                local: new.timing.start(),
-                zone: new.timing.zone_name().to_owned(),
-            },
-            _ => StoreError::NothingAhead,
-        });
-    }
-    let tx = conn.unchecked_transaction()?;
-    write_row(&tx, &new, now)?;
-    if retimed && new.status == Status::Active {
-        outbox::drop_untried(&tx, id)?;
-        store::plan_next(&tx, &new, now, ids, now)?;
-    }
-    tx.commit()?;
+    core_edit::edit(conn, id, &new, old.skip_if_replied, ids, now)?;
     store::get(conn, id)
-}
-
-fn write_row(conn: &Connection, s: &Schedule, now: Timestamp) -> Result<(), StoreError> {
-    // The store's encoding of a repeat (crates/herald-core/src/schedule/store.rs).
-    let (repeat, every, weekdays, last_day) = match s.timing.repeat() {
-        Repeat::Once => ("once", 1, 0, false),
-        Repeat::Days { every } => ("days", every, 0, false),
-        Repeat::Weeks { every, on } => ("weeks", every, on.bits(), false),
-        Repeat::Months { every, on } => ("months", every, 0, on == MonthDay::LastDay),
-        Repeat::Years { every } => ("years", every, 0, false),
-    };
-    let (until, count) = match s.timing.end() {
-        End::Never => (None, None),
-        End::Until(d) => (Some(d.to_string()), None),
-        End::After(n) => (None, Some(n)),
-    };
-    let (catch_up, catch_up_ms) = match s.catch_up {
-        CatchUp::Default => ("default", None),
-        CatchUp::Within(w) => ("within", Some(w.as_millis() as i64)),
-        CatchUp::Skip => ("skip", None),
-        CatchUp::Always => ("always", None),
-    };
-    conn.execute(
-        "UPDATE schedules SET recipient_kind = ?2, recipient = ?3, text = ?4, zone = ?5, \
-         start_local = ?6, repeat = ?7, every = ?8, weekdays = ?9, last_day = ?10, \
-         until_date = ?11, max_count = ?12, catch_up = ?13, catch_up_ms = ?14, updated_ms = ?15 \
-         WHERE id = ?1",
-        params![
-            s.id,
-            s.recipient.kind(),
-            s.recipient.value(),
-            s.text,
-            s.timing.zone_name(),
-            s.timing.start().to_string(),
-            repeat,
-            every,
-            weekdays,
-            last_day,
-            until,
-            count,
-            catch_up,
-            catch_up_ms,
-            now.as_millisecond(),
-        ],
-    )?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -132,8 +57,9 @@ mod tests {
     use jiff::civil::date;
 
     use super::*;
-    use herald_core::schedule::outbox::{RandomIds, SendState};
+    use herald_core::schedule::outbox::{self, RandomIds, SendState};
     use herald_core::schedule::store::NewSchedule;
+    use herald_core::schedule::timing::{End, Repeat};
 
     fn at(h: i8) -> Timestamp {
         date(2030, 1, 10)

@@ -138,20 +138,25 @@ impl SimConfig {
         };
         self.contacts = vec![
             contact(
-                "15551230001",
+                "4915123456789",
                 "Ada",
                 2,
                 &["Thanks!", "Got it 👍", "See you then"],
             ),
-            contact("15551230002", "Grace", 3, &["Perfect, thank you", "Noted"]),
-            contact("15551230003", "Linus", 0, &[]),
+            contact(
+                "4915123456780",
+                "Grace",
+                3,
+                &["Perfect, thank you", "Noted"],
+            ),
+            contact("4915123456781", "Linus", 0, &[]),
         ];
         self.groups = vec![GroupSpec {
             subject: "Book club".to_owned(),
             participants: vec![
-                "15551230001".to_owned(),
-                "15551230002".to_owned(),
-                "15551230003".to_owned(),
+                "4915123456789".to_owned(),
+                "4915123456780".to_owned(),
+                "4915123456781".to_owned(),
             ],
             addressing: Addressing::Pn,
         }];

@@ -5,6 +5,7 @@
 
 pub mod net;
 pub mod peer;
+pub mod world;
 
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
