@@ -33,7 +33,11 @@ pub fn ensure(target: &Path) -> Result<PathBuf, String> {
         "api: installing schemathesis {SCHEMATHESIS_VERSION} into {}",
         venv.display()
     );
-    sh(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    // `--clear`: a venv left half-made, or moved (its scripts name their old path), is
+    // made again rather than trusted.
+    sh(Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv))?;
     sh(Command::new(bin.join("pip")).args([
         "install",
         "--quiet",

@@ -12,10 +12,12 @@ use super::planner::{Adjust, Occurrence};
 use super::store::{self, Columns, NewSchedule, Schedule, ScheduleId, Status, StoreError};
 use super::timing::Repeat;
 
-/// Replaces what a schedule sends, to whom and when. Its untried next occurrence is dropped
-/// and the new timing's first one after `now` is planned (unless it is paused: then on
-/// resume). A cancelled schedule cannot be edited; a done one becomes active again. Nothing
-/// is written when the new timing has nothing ahead.
+/// Replaces what a schedule sends, to whom and when. With a new timing, its untried next
+/// occurrence is dropped and the new timing's first one after `now` is planned (unless it is
+/// paused: then on resume); with the same timing the waiting occurrence stays as it is, with
+/// its message id (the runner reads the recipient and the text when it prepares the send). A
+/// cancelled schedule cannot be edited; a done one becomes active again. Nothing is written
+/// when the new timing has nothing ahead.
 pub fn edit(
     conn: &Connection,
     id: ScheduleId,
@@ -32,11 +34,18 @@ pub fn edit(
         });
     }
     store::check_text(&new.text)?;
-    let first = store::first_after(&new.timing, now)?;
+    let retimed = new.timing != old.timing || old.status == Status::Done;
+    let first = if retimed {
+        Some(store::first_after(&new.timing, now)?)
+    } else {
+        None
+    };
     let paused = old.status == Status::Paused;
     let c = Columns::of(new);
     let tx = conn.unchecked_transaction()?;
-    outbox::drop_untried(&tx, id)?;
+    if retimed {
+        outbox::drop_untried(&tx, id)?;
+    }
     tx.execute(
         "UPDATE schedules SET recipient_kind = ?2, recipient = ?3, text = ?4, zone = ?5, \
          start_local = ?6, repeat = ?7, every = ?8, weekdays = ?9, last_day = ?10, \
@@ -62,11 +71,12 @@ pub fn edit(
             skip_if_replied,
         ],
     )?;
-    let planned = if paused {
-        None
-    } else {
-        outbox::insert_occurrence(&tx, id, &first, SendState::Pending, false, ids, now)?;
-        Some(first)
+    let planned = match first {
+        Some(first) if !paused => {
+            outbox::insert_occurrence(&tx, id, &first, SendState::Pending, false, ids, now)?;
+            Some(first)
+        }
+        _ => None,
     };
     tx.commit()?;
     Ok(planned)

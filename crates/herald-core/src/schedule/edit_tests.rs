@@ -248,3 +248,32 @@ fn send_now_moves_a_one_shot_and_adds_to_a_recurring_one() {
         Err(StoreError::WrongStatus { .. })
     ));
 }
+
+#[test]
+fn a_text_edit_keeps_the_waiting_occurrence_and_its_message_id() {
+    let conn = db::open_in_memory().unwrap();
+    let mut ids = CountingIds(0);
+    let now = ts("2026-03-01T00:00:00Z");
+    let daily = new(
+        date(2026, 3, 1).at(9, 0, 0, 0),
+        Repeat::Days { every: 1 },
+        "a",
+    );
+    let (id, _) = store::add(&conn, &daily, &mut ids, now).unwrap();
+    let waiting = outbox::history(&conn, Some(id), 1).unwrap()[0].clone();
+
+    let reworded = new(
+        date(2026, 3, 1).at(9, 0, 0, 0),
+        Repeat::Days { every: 1 },
+        "b",
+    );
+    assert_eq!(
+        edit(&conn, id, &reworded, false, &mut ids, now).unwrap(),
+        None
+    );
+    let after = outbox::history(&conn, Some(id), 10).unwrap();
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0].id, waiting.id);
+    assert_eq!(after[0].message_id, waiting.message_id);
+    assert_eq!(store::get(&conn, id).unwrap().text, "b");
+}
