@@ -144,19 +144,19 @@ impl SimConfig {
                 &["Thanks!", "Got it 👍", "See you then"],
             ),
             contact(
-                "4915123456780",
+                "4915123456790",
                 "Grace",
                 3,
                 &["Perfect, thank you", "Noted"],
             ),
-            contact("4915123456781", "Linus", 0, &[]),
+            contact("4915123456791", "Linus", 0, &[]),
         ];
         self.groups = vec![GroupSpec {
             subject: "Book club".to_owned(),
             participants: vec![
                 "4915123456789".to_owned(),
-                "4915123456780".to_owned(),
-                "4915123456781".to_owned(),
+                "4915123456790".to_owned(),
+                "4915123456791".to_owned(),
             ],
             addressing: Addressing::Pn,
         }];
