@@ -5,11 +5,10 @@
 // Needs WA_SIM and HERALD_CLI = paths of the built binaries.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
+import { admin, quietLogger, scratch, startSim as startWaSim, withTimeout } from './lib/sim-harness.mjs'
 import makeWASocket, { WA_CERT_DETAILS, useMultiFileAuthState } from '@whiskeysockets/baileys'
 
 const WA_SIM = process.env.WA_SIM
@@ -17,61 +16,9 @@ const HERALD_CLI = process.env.HERALD_CLI
 assert.ok(WA_SIM, 'set WA_SIM to the wa-sim binary')
 assert.ok(HERALD_CLI, 'set HERALD_CLI to the herald-cli binary')
 
-const STEP_MS = 20_000
-const work = mkdtempSync(join(tmpdir(), 'herald-baileys-'))
-const running = new Set()
-after(() => {
-  for (const p of running) p.kill('SIGKILL')
-  rmSync(work, { recursive: true, force: true })
-})
-
-const logs = []
-const logger = {
-  level: 'warn',
-  child() { return logger },
-  trace() {}, debug() {}, info() {},
-  warn(obj, msg) { logs.push(['warn', msg ?? obj]) },
-  error(obj, msg) { logs.push(['error', msg ?? obj]) },
-  fatal(obj, msg) { logs.push(['fatal', msg ?? obj]) },
-}
-
-function withTimeout(promise, what, ms = STEP_MS) {
-  let timer
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
-}
-
-async function startSim() {
-  const child = spawn(WA_SIM, ['serve', '--port', '0', '--state', join(work, 'sim'), '--json', '--contacts', '1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  running.add(child)
-  child.stderr.resume()
-  const lines = createInterface({ input: child.stdout })
-  const first = await withTimeout(
-    new Promise((resolve, reject) => {
-      lines.once('line', resolve)
-      child.once('exit', (code) => reject(new Error(`wa-sim exited with ${code}`)))
-    }),
-    'the listening line',
-  )
-  lines.on('line', () => {})
-  return { child, ...JSON.parse(first) }
-}
-
-async function admin(sim, path, body) {
-  const init = body === undefined ? {} : {
-    method: 'POST',
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    headers: typeof body === 'string' ? {} : { 'content-type': 'application/json' },
-  }
-  const res = await withTimeout(fetch(`${sim.admin}${path}`, init), `admin ${path}`)
-  return { status: res.status, body: await res.json() }
-}
+const { work, running } = scratch('herald-baileys')
+const { logger, logs } = quietLogger()
+const startSim = () => startWaSim(WA_SIM, join(work, 'sim'), running, ['--contacts', '1'])
 
 function heraldArgs(sim, args) {
   return [...args, '--data-dir', join(work, 'herald'), '--server', sim.url, '--trust-root', sim.root_pub_hex]

@@ -4,85 +4,25 @@
 // saved auth without a QR, also after the simulator restarted on the same state.
 // Needs WA_SIM = path of the built wa-sim binary (cargo build -p wa-sim).
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
+import { STEP_MS, admin, quietLogger, scratch, startSim as startWaSim, withTimeout } from './lib/sim-harness.mjs'
 import makeWASocket, { WA_CERT_DETAILS, useMultiFileAuthState } from '@whiskeysockets/baileys'
 
 const WA_SIM = process.env.WA_SIM
 assert.ok(WA_SIM, 'set WA_SIM to the wa-sim binary (cargo build -p wa-sim)')
 
-/** Every wait is bounded, so the test can never hang. */
-const STEP_MS = 20_000
-
-const work = mkdtempSync(join(tmpdir(), 'sim-baileys-'))
+const { work, running } = scratch('sim-baileys')
+const { logger, logs } = quietLogger()
+const startSim = () => startWaSim(WA_SIM, stateDir, running, [])
 const stateDir = join(work, 'sim-state')
 const authDir = join(work, 'baileys-auth')
-const running = new Set()
-after(() => {
-  for (const p of running) p.kill('SIGKILL')
-  rmSync(work, { recursive: true, force: true })
-})
-
-/** A logger that keeps Baileys quiet but lets us see warnings when a step fails. */
-const logs = []
-const logger = {
-  level: 'warn',
-  child() { return logger },
-  trace() {}, debug() {}, info() {},
-  warn(obj, msg) { logs.push(['warn', msg ?? obj]) },
-  error(obj, msg) { logs.push(['error', msg ?? obj]) },
-  fatal(obj, msg) { logs.push(['fatal', msg ?? obj]) },
-}
-
-function withTimeout(promise, what, ms = STEP_MS) {
-  let timer
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
-}
-
-/** Starts `wa-sim serve --port 0` and reads its first stdout line. */
-async function startSim() {
-  const child = spawn(WA_SIM, ['serve', '--port', '0', '--state', stateDir, '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  running.add(child)
-  // WA_SIM_LOG=file keeps the simulator's log lines for a look at what Baileys sent.
-  if (process.env.WA_SIM_LOG) child.stderr.pipe(createWriteStream(process.env.WA_SIM_LOG, { flags: 'a' }))
-  else child.stderr.resume()
-  const lines = createInterface({ input: child.stdout })
-  const first = await withTimeout(
-    new Promise((resolve, reject) => {
-      lines.once('line', resolve)
-      child.once('exit', (code) => reject(new Error(`wa-sim exited with ${code}`)))
-    }),
-    'the listening line',
-  )
-  lines.on('line', () => {})
-  const info = JSON.parse(first)
-  assert.equal(info.event, 'listening')
-  assert.match(info.url, /^ws:\/\/127\.0\.0\.1:\d+\/ws\/chat$/)
-  assert.match(info.root_pub_hex, /^[0-9a-f]{64}$/)
-  return { child, ...info }
-}
 
 async function stopSim(sim) {
   const exited = new Promise((resolve) => sim.child.once('exit', resolve))
   sim.child.kill('SIGTERM')
   await withTimeout(exited, 'wa-sim to exit')
   running.delete(sim.child)
-}
-
-async function admin(sim, path, init = {}) {
-  const res = await withTimeout(fetch(`${sim.admin}${path}`, init), `admin ${path}`)
-  return { status: res.status, body: await res.json() }
 }
 
 /**
@@ -158,7 +98,7 @@ test('Baileys pairs, stays open, and reacts to the simulator faults', { timeout:
     const first = await startBaileys(sim)
     const { qr } = await first.qr()
     assert.match(qr, /^https:\/\/wa\.me\/settings\/linked_devices#2@/)
-    const scan = await admin(sim, '/scan', { method: 'POST', body: qr })
+    const scan = await admin(sim, '/scan', qr)
     assert.equal(scan.status, 200, JSON.stringify(scan.body))
     assert.ok(scan.body.ok, JSON.stringify(scan.body))
     assert.ok(scan.body.outcome.paired, JSON.stringify(scan.body))
@@ -177,13 +117,13 @@ test('Baileys pairs, stays open, and reacts to the simulator faults', { timeout:
     assert.ok(afterOpen.devices[0].pre_keys_available > 0, 'Baileys uploaded prekeys')
 
     // Another connection took over: Baileys reports 440.
-    const kick = await admin(sim, '/kick?kind=replaced', { method: 'POST' })
+    const kick = await admin(sim, '/kick?kind=replaced', '')
     assert.equal(kick.body.kicked, 1)
     assert.equal(await second.closed(), 440)
     await second.saved()
 
     // The client is outdated: Baileys reports 405.
-    await admin(sim, '/fail-next-login?reason=405', { method: 'POST' })
+    await admin(sim, '/fail-next-login?reason=405', '')
     const third = await startBaileys(sim)
     assert.equal(await third.closed(), 405)
 

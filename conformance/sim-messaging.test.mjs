@@ -4,74 +4,18 @@
 // simulated phone decrypts what Baileys sends; Baileys decrypts what a simulated phone sends.
 // Needs WA_SIM = path of the built wa-sim binary (cargo build -p wa-sim).
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
+import { STEP_MS, admin, quietLogger, scratch, startSim as startWaSim, withTimeout } from './lib/sim-harness.mjs'
 import makeWASocket, { WA_CERT_DETAILS, useMultiFileAuthState } from '@whiskeysockets/baileys'
 
 const WA_SIM = process.env.WA_SIM
 assert.ok(WA_SIM, 'set WA_SIM to the wa-sim binary (cargo build -p wa-sim)')
 
-const STEP_MS = 20_000
-const work = mkdtempSync(join(tmpdir(), 'sim-messaging-'))
-const running = new Set()
-after(() => {
-  for (const p of running) p.kill('SIGKILL')
-  rmSync(work, { recursive: true, force: true })
-})
-
-const logs = []
-const logger = {
-  level: 'warn',
-  child() { return logger },
-  trace() {}, debug() {}, info() {},
-  warn(obj, msg) { logs.push(['warn', msg ?? obj]) },
-  error(obj, msg) { logs.push(['error', msg ?? obj]) },
-  fatal(obj, msg) { logs.push(['fatal', msg ?? obj]) },
-}
-
-function withTimeout(promise, what, ms = STEP_MS) {
-  let timer
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
-}
-
-async function startSim() {
-  // Two contacts: B (a second Baileys links to it) and C (simulated devices only).
-  const child = spawn(WA_SIM, ['serve', '--port', '0', '--state', join(work, 'sim'), '--json', '--contacts', '2'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  running.add(child)
-  if (process.env.WA_SIM_LOG) child.stderr.pipe(createWriteStream(process.env.WA_SIM_LOG, { flags: 'a' }))
-  else child.stderr.resume()
-  const lines = createInterface({ input: child.stdout })
-  const first = await withTimeout(
-    new Promise((resolve, reject) => {
-      lines.once('line', resolve)
-      child.once('exit', (code) => reject(new Error(`wa-sim exited with ${code}`)))
-    }),
-    'the listening line',
-  )
-  lines.on('line', () => {})
-  return { child, ...JSON.parse(first) }
-}
-
-async function admin(sim, path, body) {
-  const init = body === undefined ? {} : {
-    method: 'POST',
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    headers: typeof body === 'string' ? {} : { 'content-type': 'application/json' },
-  }
-  const res = await withTimeout(fetch(`${sim.admin}${path}`, init), `admin ${path}`)
-  return { status: res.status, body: await res.json() }
-}
+const { work, running } = scratch('sim-messaging')
+const { logger, logs } = quietLogger()
+// Two contacts: B (a second Baileys links to it) and C (simulated devices only).
+const startSim = () => startWaSim(WA_SIM, join(work, 'sim'), running, ['--contacts', '2'])
 
 /** A Baileys socket whose text messages are collected as they arrive. */
 async function startBaileys(sim, name) {

@@ -4,6 +4,7 @@ use std::sync::Mutex;
 
 use crate::demo::Demo;
 use herald_core::service::Service;
+use wa_client::mutex::lock;
 
 /// Shared state managed by Tauri.
 pub struct AppState {
@@ -45,19 +46,19 @@ impl AppState {
 
     /// Changes the tray's lines; returns them as they are now.
     pub fn tray_lines(&self, change: impl FnOnce(&mut TrayLines)) -> TrayLines {
-        let mut lines = self.tray_lines.lock().unwrap_or_else(|p| p.into_inner());
+        let mut lines = lock(&self.tray_lines);
         change(&mut lines);
         lines.clone()
     }
 
     /// Records how the tray came out at start-up.
     pub fn set_tray(&self, presence: TrayPresence) {
-        *self.tray.lock().unwrap_or_else(|p| p.into_inner()) = presence;
+        *lock(&self.tray) = presence;
     }
 
     /// How the tray came out at start-up.
     pub fn tray(&self) -> TrayPresence {
-        *self.tray.lock().unwrap_or_else(|p| p.into_inner())
+        *lock(&self.tray)
     }
 
     /// Closing the last window keeps the app alive only if the tray can bring it back.

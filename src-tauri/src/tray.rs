@@ -68,9 +68,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> TrayPresence {
     let sink = message.clone();
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if let Ok(mut m) = sink.lock() {
-            *m = info.to_string();
-        }
+        *wa_client::mutex::lock(&sink) = info.to_string();
     }));
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(app, &view)));
     std::panic::set_hook(previous_hook);
@@ -89,7 +87,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> TrayPresence {
             TrayPresence::Missing
         }
         Err(_) => {
-            let why = message.lock().map(|m| m.clone()).unwrap_or_default();
+            let why = wa_client::mutex::lock(&message).clone();
             tracing::warn!(
                 reason = %why.lines().take(2).collect::<Vec<_>>().join(" "),
                 "the tray library is missing; no tray icon, closing the window will quit"

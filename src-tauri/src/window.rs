@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use wa_client::mutex::lock;
 
 /// The main window's label.
 pub const MAIN: &str = "main";
@@ -26,13 +27,11 @@ struct Place {
 
 impl LastPlace {
     fn get(&self) -> Option<Place> {
-        self.0.lock().ok().and_then(|p| *p)
+        *lock(&self.0)
     }
 
     fn set(&self, place: Place) {
-        if let Ok(mut p) = self.0.lock() {
-            *p = Some(place);
-        }
+        *lock(&self.0) = Some(place);
     }
 }
 

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
 use tokio::time::Instant;
+use wa_client::mutex::lock;
 
 /// Where "now" comes from.
 pub trait Clock: Send + Sync + 'static {
@@ -48,7 +49,7 @@ impl SteppedClock {
 
     /// Moves the wall clock by `by` without the monotonic clock moving (a suspend).
     pub fn jump(&self, by: SignedDuration) {
-        let mut jumped = self.jumped.lock().unwrap_or_else(|e| e.into_inner());
+        let mut jumped = lock(&self.jumped);
         *jumped += by;
     }
 }
@@ -56,7 +57,7 @@ impl SteppedClock {
 impl Clock for SteppedClock {
     fn now(&self) -> Timestamp {
         let run = SignedDuration::try_from(self.origin.elapsed()).unwrap_or(SignedDuration::MAX);
-        let jumped = *self.jumped.lock().unwrap_or_else(|e| e.into_inner());
+        let jumped = *lock(&self.jumped);
         self.base
             .checked_add(run.saturating_add(jumped))
             .unwrap_or(self.base)
