@@ -64,6 +64,10 @@ pub fn create_key(dir: &Path, name: &str) -> String {
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
+        // A fresh connection per request: a pooled one the daemon has closed meanwhile would
+        // fail the next request with "peer disconnected" before it was sent.
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
         .timeout_global(Some(STEP))
         .build()
         .into()
