@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { test } from 'node:test'
-import { admin, quietLogger, scratch, startSim as startWaSim, withTimeout } from './lib/sim-harness.mjs'
+import { admin, quietLogger, scratch, startSim as startWaSim, waiter, withTimeout } from './lib/sim-harness.mjs'
 import makeWASocket, { WA_CERT_DETAILS, useMultiFileAuthState } from '@whiskeysockets/baileys'
 
 const WA_SIM = process.env.WA_SIM
@@ -34,26 +34,12 @@ function connect(sim) {
   let stderr = ''
   child.stderr.on('data', (d) => { stderr += d })
   const events = []
-  const waiters = []
+  const { wake, until: waitFor } = waiter()
   createInterface({ input: child.stdout }).on('line', (line) => {
     events.push(JSON.parse(line))
-    for (const w of [...waiters]) w()
+    wake()
   })
-  const until = (pred, what) =>
-    withTimeout(
-      new Promise((resolve) => {
-        const check = () => {
-          const found = events.find(pred)
-          if (found) {
-            waiters.splice(waiters.indexOf(check), 1)
-            resolve(found)
-          }
-        }
-        waiters.push(check)
-        check()
-      }),
-      `herald: ${what} (stderr: ${stderr.slice(-500)})`,
-    )
+  const until = (pred, what) => waitFor(() => events.find(pred), `herald: ${what} (stderr: ${stderr.slice(-500)})`)
   const stop = () =>
     new Promise((resolve) => {
       child.once('exit', (code) => { running.delete(child); resolve(code) })
@@ -96,8 +82,7 @@ async function startBaileys(sim, name) {
   })
   const updates = []
   const texts = []
-  const waiters = []
-  const wake = () => { for (const w of [...waiters]) w() }
+  const { wake, until } = waiter()
   let saving = Promise.resolve()
   sock.ev.on('creds.update', () => { saving = saving.then(() => saveCreds()) })
   sock.ev.on('connection.update', (u) => { updates.push(u); wake() })
@@ -108,21 +93,6 @@ async function startBaileys(sim, name) {
     }
     wake()
   })
-  const until = (pred, what) =>
-    withTimeout(
-      new Promise((resolve) => {
-        const check = () => {
-          const found = pred()
-          if (found) {
-            waiters.splice(waiters.indexOf(check), 1)
-            resolve(found)
-          }
-        }
-        waiters.push(check)
-        check()
-      }),
-      what,
-    )
   return {
     sock,
     saved: () => saving,

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { STEP_MS, admin, quietLogger, scratch, startSim as startWaSim, withTimeout } from './lib/sim-harness.mjs'
+import { STEP_MS, admin, quietLogger, scratch, startSim as startWaSim, waiter, withTimeout } from './lib/sim-harness.mjs'
 import makeWASocket, { WA_CERT_DETAILS, useMultiFileAuthState } from '@whiskeysockets/baileys'
 
 const WA_SIM = process.env.WA_SIM
@@ -43,30 +43,16 @@ async function startBaileys(sim) {
     qrTimeout: 60_000,
   })
   const updates = []
-  const waiters = []
+  const { wake, until } = waiter()
   let saving = Promise.resolve()
   sock.ev.on('creds.update', () => {
     saving = saving.then(() => saveCreds())
   })
   sock.ev.on('connection.update', (u) => {
     updates.push(u)
-    for (const w of [...waiters]) w()
+    wake()
   })
-  const next = (pred, what) =>
-    withTimeout(
-      new Promise((resolve) => {
-        const check = () => {
-          const found = updates.find(pred)
-          if (found) {
-            waiters.splice(waiters.indexOf(check), 1)
-            resolve(found)
-          }
-        }
-        waiters.push(check)
-        check()
-      }),
-      what,
-    )
+  const next = (pred, what) => until(() => updates.find(pred), what)
   const closeCode = (u) => u.lastDisconnect?.error?.output?.statusCode
   return {
     sock,

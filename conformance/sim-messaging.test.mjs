@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { STEP_MS, admin, quietLogger, scratch, startSim as startWaSim, withTimeout } from './lib/sim-harness.mjs'
+import { STEP_MS, admin, quietLogger, scratch, startSim as startWaSim, waiter, withTimeout } from './lib/sim-harness.mjs'
 import makeWASocket, { WA_CERT_DETAILS, useMultiFileAuthState } from '@whiskeysockets/baileys'
 
 const WA_SIM = process.env.WA_SIM
@@ -34,8 +34,7 @@ async function startBaileys(sim, name) {
   })
   const updates = []
   const texts = []
-  const waiters = []
-  const wake = () => { for (const w of [...waiters]) w() }
+  const { wake, until } = waiter()
   let saving = Promise.resolve()
   sock.ev.on('creds.update', () => { saving = saving.then(() => saveCreds()) })
   sock.ev.on('connection.update', (u) => { updates.push(u); wake() })
@@ -46,21 +45,6 @@ async function startBaileys(sim, name) {
     }
     wake()
   })
-  const until = (pred, what) =>
-    withTimeout(
-      new Promise((resolve) => {
-        const check = () => {
-          const found = pred()
-          if (found) {
-            waiters.splice(waiters.indexOf(check), 1)
-            resolve(found)
-          }
-        }
-        waiters.push(check)
-        check()
-      }),
-      what,
-    )
   return {
     sock,
     saved: () => saving,

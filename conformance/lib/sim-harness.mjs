@@ -90,3 +90,29 @@ export async function admin(sim, path, body) {
   const res = await withTimeout(fetch(`${sim.admin}${path}`, init), `admin ${path}`)
   return { status: res.status, body: await res.json() }
 }
+
+/**
+ * Bounded waits on something that grows (a client's events, a socket's updates): `until(find,
+ * what)` resolves with the first non-empty `find()`, checked at once and again on every
+ * `wake()`.
+ */
+export function waiter() {
+  const waiters = []
+  const wake = () => { for (const w of [...waiters]) w() }
+  const until = (find, what) =>
+    withTimeout(
+      new Promise((resolve) => {
+        const check = () => {
+          const found = find()
+          if (found) {
+            waiters.splice(waiters.indexOf(check), 1)
+            resolve(found)
+          }
+        }
+        waiters.push(check)
+        check()
+      }),
+      what,
+    )
+  return { wake, until }
+}
