@@ -42,7 +42,7 @@ pub enum DbError {
 
 /// Opens (creating if needed) the app database at `path` and brings its schema up to date.
 pub fn open(path: &Path) -> Result<Connection, DbError> {
-    wa_client::store::openssl_exit::prepare();
+    wa_client::store::first_open::prepare();
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -59,7 +59,7 @@ pub(crate) fn known_version() -> u32 {
 
 /// An in-memory database with the full schema, for tests and previews.
 pub fn open_in_memory() -> Result<Connection, DbError> {
-    wa_client::store::openssl_exit::prepare();
+    wa_client::store::first_open::prepare();
     let conn = Connection::open_in_memory()?;
     migrate(&conn)?;
     Ok(conn)

@@ -63,7 +63,7 @@ pub fn open_app_db(data_dir: &Path) -> Result<Option<Connection>, DbError> {
     if !path.exists() {
         return Ok(None);
     }
-    wa_client::store::openssl_exit::prepare();
+    wa_client::store::first_open::prepare();
     let conn = Connection::open_with_flags(
         &path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -34,7 +34,7 @@ pub(crate) enum OnDisk {
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 pub(crate) fn classify(path: &Path) -> Result<OnDisk, StoreError> {
-    super::openssl_exit::prepare();
+    super::first_open::prepare();
     use std::io::Read;
     let mut head = [0u8; 16];
     let mut file = match std::fs::File::open(path) {

@@ -54,7 +54,7 @@ pub(crate) fn clean_up_leftovers(path: &Path) -> Result<(), StoreError> {
 pub(crate) fn migrate(path: &Path, key: &StoreKey) -> Result<(), StoreError> {
     let tmp = encrypting_path(path);
     clean_up_leftovers(path)?;
-    super::openssl_exit::prepare();
+    super::first_open::prepare();
     let plain = Connection::open(path)?;
     plain.busy_timeout(std::time::Duration::from_secs(5))?;
     // Everything into the main file, then rollback-journal mode: the WAL file is gone before

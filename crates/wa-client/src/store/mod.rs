@@ -13,11 +13,12 @@
 
 mod cipher;
 mod credentials;
+pub mod first_open;
 pub mod key_source;
 pub mod keychain;
 mod messages;
 mod migrate_plain;
-pub mod openssl_exit;
+mod openssl_exit;
 mod peek;
 mod signal;
 

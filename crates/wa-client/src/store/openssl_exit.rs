@@ -11,26 +11,24 @@
 //! its store writers before it exits — the service's `shutdown`, which the app awaits on quit
 //! and the mock-runtime tests await when each test ends.
 //!
-//! [`prepare`] must run before the first SQLite connection of the process: every opener in
-//! this crate and in herald-core calls it, and it costs one atomic load after the first call.
+//! [`skip_exit_cleanup`] runs from [`super::first_open::prepare`], before the process's first
+//! SQLite connection.
 
-/// Makes OpenSSL skip its exit-time clean-up; idempotent and cheap.
-pub fn prepare() {
+/// Makes OpenSSL skip its exit-time clean-up. Called once per process, before SQLite starts.
+pub(super) fn skip_exit_cleanup() {
     #[cfg(not(target_vendor = "apple"))]
     {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            // From openssl/crypto.h: `# define OPENSSL_INIT_NO_ATEXIT 0x00080000L`.
-            const OPENSSL_INIT_NO_ATEXIT: u64 = 0x0008_0000;
-            extern "C" {
-                fn OPENSSL_init_crypto(opts: u64, settings: *const std::ffi::c_void) -> i32;
-            }
-            // SAFETY: a documented libcrypto entry point, called with a null settings pointer
-            // (allowed: "settings may be NULL"); it only sets process-wide init flags, and
-            // `Once` makes it run once, before any other use of libcrypto by this process's
-            // SQLite connections. Its return value only says whether initialisation worked; a
-            // failure leaves OpenSSL to initialise itself later, as it would without this call.
-            let _ = unsafe { OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, std::ptr::null()) };
-        });
+        // From openssl/crypto.h: `# define OPENSSL_INIT_NO_ATEXIT 0x00080000L`.
+        const OPENSSL_INIT_NO_ATEXIT: u64 = 0x0008_0000;
+        extern "C" {
+            fn OPENSSL_init_crypto(opts: u64, settings: *const std::ffi::c_void) -> i32;
+        }
+        // SAFETY: a documented libcrypto entry point, called with a null settings pointer
+        // (allowed: "settings may be NULL"); it only sets process-wide init flags, and
+        // `first_open`'s `Once` makes it run once, before any other use of libcrypto by this
+        // process's SQLite connections. Its return value only says whether initialisation
+        // worked; a failure leaves OpenSSL to initialise itself later, as it would without
+        // this call.
+        let _ = unsafe { OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, std::ptr::null()) };
     }
 }

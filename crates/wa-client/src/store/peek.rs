@@ -7,7 +7,7 @@ use std::path::Path;
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
-use super::{cipher, openssl_exit, KeySource, StoreError, DB_FILE, MIGRATIONS};
+use super::{cipher, first_open, KeySource, StoreError, DB_FILE, MIGRATIONS};
 
 /// What a store holds, without its secrets.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -41,7 +41,7 @@ pub fn peek_with(dir: &Path, keys: &KeySource) -> Result<Option<SessionSummary>,
     if !path.exists() {
         return Ok(None);
     }
-    openssl_exit::prepare();
+    first_open::prepare();
     let conn = cipher::open_read_only(dir, &path, keys)?;
     // The engine's writes are short transactions; wait them out instead of failing.
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
