@@ -27,6 +27,7 @@ pub(crate) use hooks::{on_message, on_notification, on_receipt, on_request, Link
 pub use receive::MAX_RETRY_RECEIPTS;
 pub use types::{
     rejection, Outcome, OutgoingMessage, Prepared, Recipient, RecipientError, SendError,
+    SkipReason, SkippedDevice,
 };
 
 use context::Ctx;

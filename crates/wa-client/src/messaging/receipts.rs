@@ -182,14 +182,9 @@ pub(crate) async fn answer_retry(
             &padded
         })?;
         let Some(ct) = fanout.ciphertexts.into_iter().next() else {
-            let reason = fanout
-                .refused
-                .last()
-                .map(|(_, r)| r.clone())
-                .unwrap_or_default();
             return Err(SendError::NoUsableDevice {
                 chat: device.to_string(),
-                reason,
+                skipped: fanout.refused,
             });
         };
         let own_copy = !is_group && me.is_own(&device);

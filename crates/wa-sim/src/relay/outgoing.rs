@@ -63,11 +63,13 @@ pub(crate) fn bundle_for(
         .and_then(|a| a.devices.get_mut(&target.device))
     {
         let one_time = device.serve_pre_key();
-        return Some(PreKeyBundle::from_local(
-            &device.identity,
-            &device.signed,
-            one_time.as_ref(),
-        ));
+        let mut bundle =
+            PreKeyBundle::from_local(&device.identity, &device.signed, one_time.as_ref());
+        if device.bad_signature {
+            // One flipped bit: the bundle looks whole, and only the signature check finds it.
+            bundle.signed_pre_key_signature[0] ^= 0x01;
+        }
+        return Some(bundle);
     }
     let jid = Jid::with_device(target.pn.clone(), target.device, Server::Pn).to_string();
     let record = store.devices.get_mut(&jid)?;

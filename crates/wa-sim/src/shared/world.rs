@@ -209,6 +209,9 @@ pub struct SimDevice {
     pub sender_key_holders: HashMap<String, BTreeSet<DeviceAddr>>,
     /// Fail this many of the next incoming messages (`POST /admin/fail-decrypt`).
     pub fail_next: u32,
+    /// Serve this device's bundle with a broken signed-prekey signature
+    /// (`POST /admin/bundle-signature`), as a corrupted or forged bundle would be.
+    pub bad_signature: bool,
     /// Retry receipts sent, by message id.
     pub retry_counts: HashMap<String, u32>,
     /// What it showed and sent.
@@ -256,6 +259,7 @@ impl SimDevice {
             own_sender_keys: HashMap::new(),
             sender_key_holders: HashMap::new(),
             fail_next: 0,
+            bad_signature: false,
             retry_counts: HashMap::new(),
             log: MessageLog::default(),
         };
