@@ -77,7 +77,11 @@ async fn an_in_doubt_group_message_resent_after_one_left_and_one_joined() {
         .filter(|r| r.id == prepared.id)
         .map(|r| r.code)
         .collect();
-    assert_eq!(refusals, [409], "the old bytes were refused once, then repaired");
+    assert_eq!(
+        refusals,
+        [409],
+        "the old bytes were refused once, then repaired"
+    );
     settle().await;
     for m in &MEMBERS[..2] {
         for d in 0..2 {

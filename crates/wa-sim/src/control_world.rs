@@ -176,6 +176,21 @@ impl Simulator {
         Ok(())
     }
 
+    /// The linked account's phone sends its history (the inline initial bootstrap, with the
+    /// LID mappings and the contacts' privacy tokens) to the linked account's real device
+    /// `device`. Returns the message id.
+    pub fn send_history_sync(&self, device: u16) -> Result<String, SendError> {
+        let mut store = lock(&self.shared.store);
+        let mut world = lock(&self.shared.world);
+        let to = DeviceAddr::new(store.data.phone.number.clone(), device);
+        let id = crate::history::send(&self.shared, &mut store.data, &mut world, &to)?;
+        world.history_synced.insert(to);
+        if let Err(e) = store.save() {
+            tracing::error!(error = %e, "could not persist used prekeys");
+        }
+        Ok(id)
+    }
+
     /// A simulated device of a contact (or of the linked account's phone) sends `text` to
     /// `chat`; returns the message id.
     pub fn contact_send(

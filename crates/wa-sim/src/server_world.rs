@@ -23,6 +23,7 @@ pub(crate) fn routes() -> Router<Simulator> {
         .route("/admin/fail-decrypt", post(fail_decrypt))
         .route("/admin/drain-prekeys", post(drain_pre_keys))
         .route("/admin/bundle-signature", post(bundle_signature))
+        .route("/admin/history-sync", post(history_sync))
         .route("/admin/contact-send", post(contact_send))
         .route("/admin/groups", get(groups).post(create_group))
         .route("/admin/group-add", post(group_add))
@@ -115,6 +116,20 @@ async fn bundle_signature(State(sim): State<Simulator>, Body(b): Body<DeviceBody
     let broken = b.broken.unwrap_or(true);
     match sim.break_bundle_signature(&b.pn, b.device, broken) {
         Ok(()) => Json(json!({ "ok": true, "broken": broken })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+/// A real device of the linked account, by number.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LinkedDeviceBody {
+    device: u16,
+}
+
+async fn history_sync(State(sim): State<Simulator>, Body(b): Body<LinkedDeviceBody>) -> Response {
+    match sim.send_history_sync(b.device) {
+        Ok(id) => Json(json!({ "ok": true, "id": id })).into_response(),
         Err(e) => refused(&e),
     }
 }

@@ -9,6 +9,7 @@
 mod context;
 mod devices;
 mod fanout;
+mod history;
 mod hooks;
 mod notifications;
 mod receipts;

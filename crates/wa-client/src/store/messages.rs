@@ -264,11 +264,31 @@ impl SignalTx<'_> {
     }
 }
 
+impl SignalTx<'_> {
+    /// Stores the account's NCT salt, replacing the one before.
+    pub fn put_nct_salt(&mut self, salt: &[u8]) -> Result<(), SignalStoreError> {
+        let now = self.now_ms() as i64;
+        self.sql().execute(
+            "INSERT OR REPLACE INTO nct_salt (id, salt, updated_at_ms) VALUES (1, ?1, ?2)",
+            params![salt, now],
+        )?;
+        Ok(())
+    }
+
+    /// The account's NCT salt, when the history carried one.
+    pub fn nct_salt(&self) -> Result<Option<Vec<u8>>, SignalStoreError> {
+        Ok(self
+            .sql()
+            .query_row("SELECT salt FROM nct_salt WHERE id = 1", [], |r| r.get(0))
+            .optional()?)
+    }
+}
+
 /// Forgets everything messaging kept (the account is gone; the archive keeps a copy).
 pub(super) fn clear(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "DELETE FROM sent_messages; DELETE FROM sent_devices; DELETE FROM sender_key_holders;
-         DELETE FROM lid_mappings; DELETE FROM privacy_tokens;",
+         DELETE FROM lid_mappings; DELETE FROM privacy_tokens; DELETE FROM nct_salt;",
     )?;
     Ok(())
 }
@@ -410,6 +430,9 @@ mod tests {
                 tx.put_lid("1555@s.whatsapp.net", "100@lid")?;
                 tx.put_privacy_token("100@lid", b"new", 20)?;
                 tx.put_privacy_token("100@lid", b"old", 10)?;
+                assert_eq!(tx.nct_salt()?, None);
+                tx.put_nct_salt(b"first")?;
+                tx.put_nct_salt(b"second")?;
                 tx.add_sender_key_holders("g@g.us", &["a".into(), "b".into()])?;
                 tx.clear_sender_key_holders("g@g.us", Some("a"))
             })
@@ -422,6 +445,7 @@ mod tests {
                 );
                 assert_eq!(tx.pn_of("100@lid")?.as_deref(), Some("1555@s.whatsapp.net"));
                 assert_eq!(tx.privacy_token("100@lid")?, Some((b"new".to_vec(), 20)));
+                assert_eq!(tx.nct_salt()?.as_deref(), Some(&b"second"[..]));
                 assert_eq!(tx.sender_key_holders("g@g.us")?, ["b"]);
                 tx.drop_sender_key("g@g.us", "me")?;
                 assert!(tx.sender_key_holders("g@g.us")?.is_empty());

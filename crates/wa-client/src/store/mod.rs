@@ -42,6 +42,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("migrations/0002_signal.sql")),
     (3, include_str!("migrations/0003_messages.sql")),
     (4, include_str!("migrations/0004_group_distribution.sql")),
+    (5, include_str!("migrations/0005_nct_salt.sql")),
 ];
 
 /// A store failure.

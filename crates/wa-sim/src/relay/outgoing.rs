@@ -100,7 +100,7 @@ pub(crate) fn bundle_for(
     })
 }
 
-fn take_device(world: &mut World, from: &DeviceAddr) -> Result<SimDevice, SendError> {
+pub(crate) fn take_device(world: &mut World, from: &DeviceAddr) -> Result<SimDevice, SendError> {
     world
         .accounts
         .get_mut(&from.pn)
@@ -108,7 +108,7 @@ fn take_device(world: &mut World, from: &DeviceAddr) -> Result<SimDevice, SendEr
         .ok_or_else(|| SendError::NoSuchDevice(from.to_string()))
 }
 
-fn put_device(world: &mut World, from: &DeviceAddr, device: SimDevice) {
+pub(crate) fn put_device(world: &mut World, from: &DeviceAddr, device: SimDevice) {
     if let Some(account) = world.accounts.get_mut(&from.pn) {
         account.devices.insert(from.device, device);
     }

@@ -130,6 +130,8 @@ pub struct Sent {
     pub delivered: BTreeSet<String>,
     /// Devices that read it.
     pub read: BTreeSet<String>,
+    /// Other receipts that came back, as `type` (`peer_msg`, `hist_sync`).
+    pub acknowledged: BTreeSet<String>,
     /// Devices that asked for it again.
     pub retries: BTreeSet<String>,
 }
@@ -401,6 +403,8 @@ pub struct World {
     pub offline: HashMap<DeviceAddr, VecDeque<Node>>,
     /// Messages the relay refused, in order.
     pub refusals: Vec<Refusal>,
+    /// Real devices the linked account's phone has sent its history to.
+    pub history_synced: BTreeSet<DeviceAddr>,
     /// The next contact number handed out by `--contacts`.
     pub next_contact: u64,
     /// What every simulated key derives from; persisted, so contacts made again after a
