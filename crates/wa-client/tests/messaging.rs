@@ -9,7 +9,7 @@ use std::time::Duration;
 use support::chat::*;
 use support::*;
 use wa_client::{EngineEvent, Outcome, Recipient, SendError};
-use wa_core::binary::{Jid, Server};
+use wa_core::binary::{self, Jid, Server};
 use wa_sim::{Addressing, Chat, ContactSpec, DuplicateBehaviour};
 
 #[tokio::test(start_paused = true)]
@@ -383,6 +383,20 @@ async fn a_phone_number_off_whatsapp_is_refused_before_anything_is_sent() {
         .await
         .unwrap();
     assert!(acked(&ok.outcome));
+    // A number goes out in the phone-number namespace: the account is not LID-migrated.
+    let stanza = binary::decode(&ok.prepared.stanza).unwrap();
+    assert_eq!(
+        stanza.attr("to").map(|j| j.to_string()),
+        Some(format!("{ADA}@s.whatsapp.net"))
+    );
+    let devices = enc_types(&ok.prepared.stanza);
+    assert!(!devices.is_empty());
+    assert!(
+        devices
+            .iter()
+            .all(|(jid, _)| jid.ends_with("@s.whatsapp.net")),
+        "{devices:?}"
+    );
     h.engine.shutdown().await;
 }
 
