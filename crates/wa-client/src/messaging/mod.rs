@@ -12,6 +12,7 @@ mod fanout;
 mod history;
 mod hooks;
 mod notifications;
+mod receipt_batch;
 mod receipts;
 mod receive;
 mod resend;
@@ -25,6 +26,7 @@ use wa_core::stanza::group::ParticipatingGroupsQuery;
 pub(crate) use context::Caches;
 pub use context::ACK_TIMEOUT;
 pub(crate) use hooks::{on_message, on_notification, on_receipt, on_request, LinkParts};
+pub use receipt_batch::{BATCH_MAX, BATCH_WINDOW};
 pub use receive::MAX_RETRY_RECEIPTS;
 pub use types::{
     rejection, Outcome, OutgoingMessage, Prepared, Recipient, RecipientError, SendError,
