@@ -15,8 +15,11 @@
 //! ```sh
 //! (cd conformance && npm ci)
 //! cargo build --release -p herald-cli --bins --examples
-//! target/release/examples/send_vs_baileys [--count 200] [--contacts 333]
+//! target/release/examples/send_vs_baileys [--count 200] [--contacts 333] [--work DIR]
 //! ```
+//!
+//! `--work DIR` puts both clients' state there (e.g. a tmpfs, to see what the disk's flushes
+//! cost: Herald commits every state change durably, Baileys' file store does not flush).
 //!
 //! Linux only (it reads `/proc`). The Baileys side is `conformance/bench-baileys-send.mjs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -47,6 +50,8 @@ struct Options {
     contacts: usize,
     herald: PathBuf,
     script: PathBuf,
+    /// Where both clients keep their state (the system's temporary folder by default).
+    work: Option<PathBuf>,
 }
 
 fn options() -> Result<Options> {
@@ -62,6 +67,7 @@ fn options() -> Result<Options> {
         herald: release.join("herald-cli"),
         script: Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../conformance/bench-baileys-send.mjs"),
+        work: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -72,6 +78,7 @@ fn options() -> Result<Options> {
             "--contacts" => o.contacts = value.parse()?,
             "--herald" => o.herald = value.into(),
             "--script" => o.script = value.into(),
+            "--work" => o.work = Some(value.into()),
             other => return Err(format!("unknown flag {other}").into()),
         }
     }
