@@ -112,8 +112,10 @@ async function sendOne(to, text) {
     pending.set(messageId, { resolve, reject })
     timer = setTimeout(() => reject(new Error(`no ack for ${messageId} to ${to} within ${ACK_WAIT_MS} ms`)), ACK_WAIT_MS)
   })
+  // Awaited below; until then a timeout must not count as an unhandled rejection.
+  acked.catch(() => {})
   try {
-    await sock.sendMessage(to, { text }, { messageId })
+    await Promise.race([sock.sendMessage(to, { text }, { messageId }), acked])
     return await acked
   } finally {
     clearTimeout(timer)
