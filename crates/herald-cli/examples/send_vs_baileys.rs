@@ -99,6 +99,8 @@ struct PhasePlan {
 struct PhaseResult {
     wall: Duration,
     cpu: f64,
+    /// This process's CPU over the phase: the simulator's work for the client's messages.
+    sim_cpu: f64,
 }
 
 /// One client's figures.
@@ -193,7 +195,11 @@ fn herald_command(o: &Options, data: &Path, url: &str, root: &str, args: &[&str]
         .arg("--data-dir")
         .arg(data)
         .env("HERALD_KEYCHAIN", "off")
-        .env("RUST_LOG", "warn");
+        // BENCH_HERALD_LOG=debug shows herald-cli's log on stderr.
+        .env(
+            "RUST_LOG",
+            std::env::var("BENCH_HERALD_LOG").unwrap_or_else(|_| "warn".into()),
+        );
     command
 }
 
@@ -254,23 +260,37 @@ fn run_herald(env: &Bench<'_>, plans: &[PhasePlan]) -> Result<Side> {
     for plan in plans {
         eprintln!("herald-cli: {} ({} messages)…", plan.name, plan.count);
         let cpu0 = cpu_seconds(client.pid(), ticks)?;
+        let sim0 = cpu_seconds(std::process::id(), ticks)?;
         let t0 = Instant::now();
         for i in 0..plan.count {
             let to = &plan.to[i % plan.to.len()];
             feeder.send(json!({ "to": to, "text": format!("{} {i}", plan.name) }).to_string())?;
         }
         let mut last = t0;
+        let mut gaps = Vec::with_capacity(plan.count);
         for _ in 0..plan.count {
             line += 1;
             let (at, v) = client.wait("a message's answer", STEP, |v| v["line"].is_u64())?;
             if v["event"] != "sent" || v["line"] != line {
                 return Err(format!("herald-cli: line {line}: {v}").into());
             }
+            gaps.push(at.duration_since(last));
             last = at;
         }
+        let tenth = (plan.count / 10).max(1);
+        let mean_ms = |d: &[Duration]| {
+            d.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / d.len() as f64
+        };
+        eprintln!(
+            "herald-cli {}: first tenth {:.1} ms per message, last tenth {:.1} ms",
+            plan.name,
+            mean_ms(&gaps[..tenth]),
+            mean_ms(&gaps[gaps.len() - tenth..]),
+        );
         phases.push(PhaseResult {
             wall: last.duration_since(t0),
             cpu: cpu_seconds(client.pid(), ticks)? - cpu0,
+            sim_cpu: cpu_seconds(std::process::id(), ticks)? - sim0,
         });
     }
     let after = memory_kb(client.pid())?;
@@ -331,6 +351,7 @@ fn run_baileys(env: &Bench<'_>, plans: &[PhasePlan]) -> Result<Side> {
     for plan in plans {
         eprintln!("baileys: {} ({} messages)…", plan.name, plan.count);
         let cpu0 = cpu_seconds(client.pid(), ticks)?;
+        let sim0 = cpu_seconds(std::process::id(), ticks)?;
         let t0 = Instant::now();
         feeder
             .send(json!({ "phase": plan.name, "to": plan.to, "count": plan.count }).to_string())?;
@@ -344,6 +365,7 @@ fn run_baileys(env: &Bench<'_>, plans: &[PhasePlan]) -> Result<Side> {
         phases.push(PhaseResult {
             wall: at.duration_since(t0),
             cpu: cpu_seconds(client.pid(), ticks)? - cpu0,
+            sim_cpu: cpu_seconds(std::process::id(), ticks)? - sim0,
         });
         let ms = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
         own_cpu.push((ms("cpuUserMs") + ms("cpuSystemMs")) / 1000.0);
@@ -486,6 +508,16 @@ fn main() -> Result<()> {
             own,
             baileys.phases[i].cpu
         );
+    }
+    for (name, side) in [("herald-cli", &herald), ("baileys", &baileys)] {
+        for (plan, p) in plans(&[]).iter().zip(&side.phases) {
+            eprintln!(
+                "{name} {}: simulator CPU {:.2} s over {:.2} s",
+                plan.name,
+                p.sim_cpu,
+                p.wall.as_secs_f64()
+            );
+        }
     }
     print_table(&o, &herald, &baileys);
     Ok(())
