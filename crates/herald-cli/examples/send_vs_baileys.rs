@@ -450,9 +450,12 @@ fn main() -> Result<()> {
     contacts.extend(herald_many.iter().map(|m| spec(m.clone(), 2)));
     contacts.extend(baileys_many.iter().map(|m| spec(m.clone(), 2)));
 
-    let work = tempfile::Builder::new()
-        .prefix("send-vs-baileys-")
-        .tempdir()?;
+    let mut folder = tempfile::Builder::new();
+    folder.prefix("send-vs-baileys-");
+    let work = match &o.work {
+        Some(parent) => folder.tempdir_in(parent)?,
+        None => folder.tempdir()?,
+    };
     // The simulator on one thread of its own; the clients get the other core.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
