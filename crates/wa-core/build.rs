@@ -9,6 +9,7 @@ const PROTOS: &[&str] = &[
     "proto/adv.proto",
     "proto/companion_reg.proto",
     "proto/e2e.proto",
+    "proto/history.proto",
     "proto/signal_wire.proto",
     "proto/signal_records.proto",
 ];

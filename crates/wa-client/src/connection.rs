@@ -290,7 +290,11 @@ async fn on_node(lent: &mut Lent<'_>, conn: &mut Conn, node: Node) -> Option<Clo
             None
         }
         "receipt" => {
-            if let Some(task) = messaging::on_receipt(ctx, link(conn), &node) {
+            let work = messaging::on_receipt(ctx, link(conn), &node);
+            if let Some(ack) = work.ack_now {
+                let _ = conn.handle().send(ack).await;
+            }
+            for task in work.tasks {
                 conn.spawn(async move {
                     task.await;
                     TaskDone::Messaging

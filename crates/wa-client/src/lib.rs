@@ -81,7 +81,9 @@ pub use events::{
     VersionSource,
 };
 pub use lock::{LockError, LockHolder};
-pub use messaging::{Outcome, OutgoingMessage, Prepared, Recipient, SendError, Sent};
+pub use messaging::{
+    Outcome, OutgoingMessage, Prepared, Recipient, SendError, Sent, SkipReason, SkippedDevice,
+};
 pub use transport::{Link, MemoryTransport, Transport, TransportError, WebSocketTransport};
 pub use version::{SwJsFetcher, VersionError, VersionFetcher};
 

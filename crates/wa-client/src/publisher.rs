@@ -41,7 +41,31 @@ impl HealthView {
     }
 }
 
+/// What a task of a connection publishes with: events other than state changes (those
+/// belong to the supervisor alone), into the same stream and health snapshot.
+#[derive(Clone)]
+pub(crate) struct Emitter {
+    events: broadcast::Sender<EngineEvent>,
+    health: Arc<Mutex<Health>>,
+}
+
+impl Emitter {
+    /// Publishes `event` (never a `State`: the state watch is the supervisor's).
+    pub fn emit(&self, event: EngineEvent) {
+        note(&mut lock(&self.health), &event);
+        let _ = self.events.send(event);
+    }
+}
+
 impl Publisher {
+    /// An emitter for tasks that publish on their own.
+    pub fn emitter(&self) -> Emitter {
+        Emitter {
+            events: self.events.clone(),
+            health: self.health.clone(),
+        }
+    }
+
     /// A publisher starting in `Idle`, with room for `event_capacity` events per subscriber.
     pub fn new(clock: Arc<dyn Clock>, event_capacity: usize) -> (Self, Readers) {
         let (state_tx, state_rx) = watch::channel(ConnectionState::Idle);

@@ -6,86 +6,11 @@ mod support;
 
 use std::time::Duration;
 
+use support::chat::*;
 use support::*;
-use wa_client::{EngineEvent, Outcome, OutgoingMessage, Recipient, SendError};
+use wa_client::{EngineEvent, Outcome, Recipient, SendError};
 use wa_core::binary::{self, Jid, Server};
-use wa_sim::{Addressing, Chat, ContactSpec, DuplicateBehaviour, SimConfig, Simulator};
-
-const ADA: &str = "15551110001";
-const BOB: &str = "15551110002";
-
-fn contact(pn: &str, companions: u16) -> ContactSpec {
-    ContactSpec {
-        pn: Some(pn.to_owned()),
-        companions,
-        ..ContactSpec::default()
-    }
-}
-
-fn world(contacts: Vec<ContactSpec>) -> Simulator {
-    Simulator::new(SimConfig {
-        contacts,
-        ..SimConfig::default()
-    })
-    .unwrap()
-}
-
-async fn online(sim: Simulator, tag: &str) -> Harness {
-    let mut h = Harness::start_with(sim, tempdir(tag), |_| {});
-    h.pair().await;
-    h
-}
-
-fn user(pn: &str) -> Recipient {
-    Recipient::User(Jid::new(pn, Server::Pn))
-}
-
-fn text(id: &str, to: Recipient, text: &str) -> OutgoingMessage {
-    OutgoingMessage {
-        id: id.to_owned(),
-        to,
-        text: text.to_owned(),
-    }
-}
-
-/// How often `device` of `pn` showed `id`, and how many copies it refused.
-fn seen(sim: &Simulator, pn: &str, device: u16, id: &str) -> (u32, u32, Vec<String>) {
-    sim.received(pn, device)
-        .into_iter()
-        .find(|s| s.id == id)
-        .map_or((0, 0, Vec::new()), |s| (s.shown, s.refused, s.texts))
-}
-
-/// The `<enc type>` of each `<to>` in a committed stanza.
-fn enc_types(stanza: &[u8]) -> Vec<(String, String)> {
-    let node = binary::decode(stanza).unwrap();
-    node.child("participants")
-        .map(|p| {
-            p.children()
-                .iter()
-                .map(|to| {
-                    (
-                        to.attr("jid").unwrap().to_string(),
-                        to.child("enc")
-                            .unwrap()
-                            .attr_str("type")
-                            .unwrap()
-                            .to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn acked(outcome: &Outcome) -> bool {
-    matches!(outcome, Outcome::Acked { .. })
-}
-
-/// Lets the simulator's deliveries and receipts run.
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(200)).await;
-}
+use wa_sim::{Addressing, Chat, ContactSpec, DuplicateBehaviour};
 
 #[tokio::test(start_paused = true)]
 async fn a_text_reaches_the_contacts_three_devices_and_our_two_others_pkmsg_then_msg() {
@@ -458,6 +383,20 @@ async fn a_phone_number_off_whatsapp_is_refused_before_anything_is_sent() {
         .await
         .unwrap();
     assert!(acked(&ok.outcome));
+    // A number goes out in the phone-number namespace: the account is not LID-migrated.
+    let stanza = binary::decode(&ok.prepared.stanza).unwrap();
+    assert_eq!(
+        stanza.attr("to").map(|j| j.to_string()),
+        Some(format!("{ADA}@s.whatsapp.net"))
+    );
+    let devices = enc_types(&ok.prepared.stanza);
+    assert!(!devices.is_empty());
+    assert!(
+        devices
+            .iter()
+            .all(|(jid, _)| jid.ends_with("@s.whatsapp.net")),
+        "{devices:?}"
+    );
     h.engine.shutdown().await;
 }
 

@@ -69,6 +69,7 @@ fn sample() -> Message {
         extended_text_message: Some(ExtendedTextMessage {
             text: Some("extended".into()),
         }),
+        protocol_message: None,
         device_sent_message: Some(Box::new(DeviceSentMessage {
             destination_jid: Some("15551234567@s.whatsapp.net".into()),
             message: Some(Box::new(Message {

@@ -8,6 +8,7 @@
 pub mod backoff;
 pub mod binary;
 pub mod disconnect;
+pub mod history;
 pub mod ids;
 pub mod noise;
 pub mod pair;

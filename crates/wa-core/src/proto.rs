@@ -35,6 +35,11 @@ pub mod e2e {
     include!(concat!(env!("OUT_DIR"), "/e2e.rs"));
 }
 
+/// History sync chunks (WAWebProtobufsHistorySync), the part a sender reads.
+pub mod history {
+    include!(concat!(env!("OUT_DIR"), "/history.rs"));
+}
+
 /// libsignal wire messages (protocol v3).
 pub mod signal_wire {
     include!(concat!(env!("OUT_DIR"), "/signal_wire.rs"));
@@ -52,8 +57,8 @@ pub use adv::{
 pub use cert::{cert_chain::noise_certificate, cert_chain::NoiseCertificate, CertChain};
 pub use companion_reg::{device_props, DeviceProps};
 pub use e2e::{
-    DeviceListMetadata, DeviceSentMessage, ExtendedTextMessage, Message, MessageContextInfo,
-    SenderKeyDistributionMessage,
+    DeviceListMetadata, DeviceSentMessage, ExtendedTextMessage, HistorySyncNotification, Message,
+    MessageContextInfo, ProtocolMessage, SenderKeyDistributionMessage,
 };
 pub use prost::Message as ProtoMessage;
 pub use signal_wire::{PreKeySignalMessage, SignalMessage};

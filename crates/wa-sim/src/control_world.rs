@@ -13,7 +13,7 @@ use crate::relay::receipts;
 use crate::shared::config::ContactSpec;
 use crate::shared::faults::lock;
 use crate::shared::registry::now_unix;
-use crate::shared::world::{Addressing, DeviceAddr, Group, Refusal, Seen, Sent};
+use crate::shared::world::{Addressing, DeviceAddr, Group, Refusal, Seen, Sent, SimDevice, World};
 
 /// What one simulated device was shown and sent.
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +47,18 @@ pub struct Queued {
     pub device: String,
     /// Stanzas waiting.
     pub count: usize,
+}
+
+fn sim_device<'w>(
+    world: &'w mut World,
+    pn: &str,
+    device: u16,
+) -> Result<&'w mut SimDevice, WorldError> {
+    world
+        .accounts
+        .get_mut(pn)
+        .and_then(|a| a.devices.get_mut(&device))
+        .ok_or_else(|| WorldError::NoDevice(format!("{pn}:{device}")))
 }
 
 impl Simulator {
@@ -135,13 +147,48 @@ impl Simulator {
     /// with a retry receipt (with `<keys>` from the second on).
     pub fn fail_decrypt(&self, pn: &str, device: u16, count: u32) -> Result<(), WorldError> {
         let mut world = lock(&self.shared.world);
-        let target = world
-            .accounts
-            .get_mut(pn)
-            .and_then(|a| a.devices.get_mut(&device))
-            .ok_or_else(|| WorldError::NoDevice(format!("{pn}:{device}")))?;
-        target.fail_next += count;
+        sim_device(&mut world, pn, device)?.fail_next += count;
         Ok(())
+    }
+
+    /// The server hands out no more one-time prekeys of this simulated device: the ones not
+    /// yet served are dropped (the device forgets them too), so the next bundle carries the
+    /// signed prekey alone, as when a device ran out and has not uploaded more. Returns how
+    /// many were dropped.
+    pub fn drain_pre_keys(&self, pn: &str, device: u16) -> Result<usize, WorldError> {
+        let mut world = lock(&self.shared.world);
+        let target = sim_device(&mut world, pn, device)?;
+        let dropped = target.unserved.len();
+        target.unserved.clear();
+        Ok(dropped)
+    }
+
+    /// Serves this simulated device's bundle with a broken signed-prekey signature (`broken`),
+    /// or with its real one again. A sender must refuse such a bundle for that device alone.
+    pub fn break_bundle_signature(
+        &self,
+        pn: &str,
+        device: u16,
+        broken: bool,
+    ) -> Result<(), WorldError> {
+        let mut world = lock(&self.shared.world);
+        sim_device(&mut world, pn, device)?.bad_signature = broken;
+        Ok(())
+    }
+
+    /// The linked account's phone sends its history (the inline initial bootstrap, with the
+    /// LID mappings and the contacts' privacy tokens) to the linked account's real device
+    /// `device`. Returns the message id.
+    pub fn send_history_sync(&self, device: u16) -> Result<String, SendError> {
+        let mut store = lock(&self.shared.store);
+        let mut world = lock(&self.shared.world);
+        let to = DeviceAddr::new(store.data.phone.number.clone(), device);
+        let id = crate::history::send(&self.shared, &mut store.data, &mut world, &to)?;
+        world.history_synced.insert(to);
+        if let Err(e) = store.save() {
+            tracing::error!(error = %e, "could not persist used prekeys");
+        }
+        Ok(id)
     }
 
     /// A simulated device of a contact (or of the linked account's phone) sends `text` to

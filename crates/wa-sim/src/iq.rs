@@ -95,6 +95,7 @@ pub(crate) fn handle(
                     shared
                         .events
                         .emit(SimEvent::PreKeysUploaded { conn, count });
+                    crate::history::after_pre_key_upload(shared, &session.jid);
                     IqResponse::reply(result(id))
                 }
                 Err(e) => refused(shared, conn, id, "prekey upload", &e),
@@ -133,6 +134,13 @@ pub(crate) fn handle(
         }
         ("md", "set", "remove-companion-device") => remove_device(shared, conn, session, iq, id),
         ("usync", "get", _) => {
+            let asks_numbers = iq
+                .child("usync")
+                .and_then(|u| u.child("query"))
+                .is_some_and(|q| q.child("contact").is_some());
+            if asks_numbers {
+                lock(&shared.registry).count(crate::shared::registry::Count::ContactLookup);
+            }
             let store = lock(&shared.store);
             let world = lock(&shared.world);
             IqResponse::reply(crate::usync::usync(&world, &store.data, iq, id))

@@ -26,6 +26,7 @@ mod conn;
 mod control;
 mod control_world;
 mod groups;
+mod history;
 mod iq;
 mod iq_reply;
 mod link;

@@ -10,7 +10,7 @@ use wa_sim::{init_tracing, server, SimConfig, Simulator};
 
 const USAGE: &str = "usage: wa-sim serve --port P --state DIR [--json] [--ack-deadline-ms N] \
 [--close-after-last-ref-ms N] [--pbkdf2-iterations N] [--refresh-on-scan] [--contacts N] \
-[--contact-devices N] [--demo-world [--read-after-ms N]]";
+[--contact-devices N] [--demo-world [--read-after-ms N]] [--history-sync]";
 
 struct Args {
     port: u16,
@@ -67,6 +67,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
                     .map_err(|_| format!("--contact-devices: {v:?} is not a number"))?;
             }
             "--demo-world" => demo = true,
+            "--history-sync" => config.history_sync = true,
             "--read-after-ms" => read_after = millis(value()?)?,
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }

@@ -21,6 +21,9 @@ pub(crate) fn routes() -> Router<Simulator> {
         .route("/admin/messages", get(messages))
         .route("/admin/read", post(read))
         .route("/admin/fail-decrypt", post(fail_decrypt))
+        .route("/admin/drain-prekeys", post(drain_pre_keys))
+        .route("/admin/bundle-signature", post(bundle_signature))
+        .route("/admin/history-sync", post(history_sync))
         .route("/admin/contact-send", post(contact_send))
         .route("/admin/groups", get(groups).post(create_group))
         .route("/admin/group-add", post(group_add))
@@ -85,6 +88,8 @@ struct DeviceBody {
     ids: Option<Vec<String>>,
     #[serde(default)]
     count: Option<u32>,
+    #[serde(default)]
+    broken: Option<bool>,
 }
 
 async fn read(State(sim): State<Simulator>, Body(b): Body<DeviceBody>) -> Response {
@@ -96,6 +101,35 @@ async fn fail_decrypt(State(sim): State<Simulator>, Body(b): Body<DeviceBody>) -
     let count = b.count.unwrap_or(1);
     match sim.fail_decrypt(&b.pn, b.device, count) {
         Ok(()) => Json(json!({ "ok": true, "failNext": count })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+async fn drain_pre_keys(State(sim): State<Simulator>, Body(b): Body<DeviceBody>) -> Response {
+    match sim.drain_pre_keys(&b.pn, b.device) {
+        Ok(dropped) => Json(json!({ "ok": true, "dropped": dropped })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+async fn bundle_signature(State(sim): State<Simulator>, Body(b): Body<DeviceBody>) -> Response {
+    let broken = b.broken.unwrap_or(true);
+    match sim.break_bundle_signature(&b.pn, b.device, broken) {
+        Ok(()) => Json(json!({ "ok": true, "broken": broken })).into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+/// A real device of the linked account, by number.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LinkedDeviceBody {
+    device: u16,
+}
+
+async fn history_sync(State(sim): State<Simulator>, Body(b): Body<LinkedDeviceBody>) -> Response {
+    match sim.send_history_sync(b.device) {
+        Ok(id) => Json(json!({ "ok": true, "id": id })).into_response(),
         Err(e) => refused(&e),
     }
 }

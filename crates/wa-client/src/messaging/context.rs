@@ -79,6 +79,8 @@ pub(crate) struct Caches {
     pub groups: HashMap<String, GroupInfo>,
     /// Retry receipts sent per received message id (at most 5 each).
     pub retries_sent: HashMap<String, u32>,
+    /// Where this connection's receipts wait to be recorded (started with the first one).
+    pub receipts: Option<tokio::sync::mpsc::UnboundedSender<super::receipt_batch::Pending>>,
 }
 
 /// One connection's messaging context, shared by the tasks that send and the loop that

@@ -35,10 +35,17 @@ pub(crate) async fn resolve_chat(ctx: &Ctx, to: &Recipient) -> Result<Jid, SendE
             let Some(found) = answer.into_iter().find(|c| c.on_whatsapp) else {
                 return Err(SendError::NotOnWhatsApp(phone.as_str().to_owned()));
             };
-            if let Some(lid) = &found.lid {
-                remember_lid(ctx, &found.jid, lid)?;
+            // A number goes out as its phone-number user: 1:1 chats use the LID namespace
+            // only when the account is LID-migrated (messaging.md §6.1), and Herald holds no
+            // such flag, so a LID in the answer (in `jid` or `<lid>`) is only remembered.
+            let lid = found
+                .lid
+                .clone()
+                .or_else(|| (found.jid.server == Server::Lid).then(|| found.jid.clone()));
+            if let Some(lid) = &lid {
+                remember_lid(ctx, &user, lid)?;
             }
-            Ok(found.jid)
+            Ok(user)
         }
     }
 }

@@ -10,6 +10,7 @@ use wa_core::stanza::bundle::DeviceBundle;
 use wa_core::stanza::message::{DeviceCiphertext, EncKind};
 
 use super::context::{address, Me};
+use super::types::{SkipReason, SkippedDevice};
 use crate::store::{SignalStoreError, SignalTx};
 
 /// The result of a fan-out.
@@ -17,7 +18,14 @@ pub(crate) struct Fanout {
     /// One ciphertext per device that could be given one, in the order asked.
     pub ciphertexts: Vec<DeviceCiphertext>,
     /// Devices left out, with why.
-    pub refused: Vec<(Jid, String)>,
+    pub refused: Vec<SkippedDevice>,
+}
+
+fn skipped(device: &Jid, reason: SkipReason) -> SkippedDevice {
+    SkippedDevice {
+        device: device.clone(),
+        reason,
+    }
 }
 
 /// Builds sessions from `bundles` (replacing a changed identity, as whatsmeow does: the
@@ -35,7 +43,8 @@ pub(crate) fn encrypt_for<'p>(
         let bundle = match &b.bundle {
             Ok(bundle) => bundle,
             Err(e) => {
-                refused.push((b.device.clone(), e.to_string()));
+                tracing::warn!(device = %b.device, error = %e, "no usable bundle; device left out");
+                refused.push(skipped(&b.device, SkipReason::Bundle(e.clone())));
                 continue;
             }
         };
@@ -44,20 +53,25 @@ pub(crate) fn encrypt_for<'p>(
             Err(SignalStoreError::Signal(SignalError::UntrustedIdentity { .. })) => {
                 tracing::info!(device = %b.device, "identity changed; trusting the new one");
                 tx.trust_identity(&addr, &bundle.identity_key)?;
-                if let Err(e) = tx.initiate(&me.identity, &addr, bundle, &mut OsRng) {
-                    refused.push((b.device.clone(), e.to_string()));
+                match tx.initiate(&me.identity, &addr, bundle, &mut OsRng) {
+                    Ok(_) => {}
+                    Err(SignalStoreError::Signal(e)) => {
+                        tracing::warn!(device = %b.device, error = %e, "bundle refused; device left out");
+                        refused.push(skipped(&b.device, SkipReason::Signal(e)));
+                    }
+                    Err(e) => return Err(e),
                 }
             }
             Err(SignalStoreError::Signal(e)) => {
-                tracing::warn!(device = %b.device, error = %e, "bundle refused");
-                refused.push((b.device.clone(), e.to_string()));
+                tracing::warn!(device = %b.device, error = %e, "bundle refused; device left out");
+                refused.push(skipped(&b.device, SkipReason::Signal(e)));
             }
             Err(e) => return Err(e),
         }
     }
     let mut ciphertexts = Vec::with_capacity(devices.len());
     for device in devices {
-        if refused.iter().any(|(d, _)| d == device) {
+        if refused.iter().any(|s| &s.device == device) {
             continue;
         }
         match tx.encrypt(&address(device), plaintext(device)) {
@@ -66,7 +80,10 @@ pub(crate) fn encrypt_for<'p>(
                 kind: EncKind::parse(message.enc_type()),
                 bytes: message.serialized().to_vec(),
             }),
-            Err(SignalStoreError::Signal(e)) => refused.push((device.clone(), e.to_string())),
+            Err(SignalStoreError::Signal(e)) => {
+                tracing::warn!(device = %device, error = %e, "could not encrypt; device left out");
+                refused.push(skipped(device, SkipReason::Signal(e)));
+            }
             Err(e) => return Err(e),
         }
     }

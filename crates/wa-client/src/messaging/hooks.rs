@@ -4,13 +4,15 @@
 //! yields published through the engine's one outbox.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use wa_core::binary::Node;
 
 use super::context::{Caches, Ctx as MsgCtx, Me, ACK_TIMEOUT};
 use super::notifications;
-use super::receipts::{self, answer_retry, Followup};
+use super::receipt_batch;
+use super::receipts::{self, answer_retry, Handled};
 use super::receive;
 use super::types::SendError;
 use super::Request;
@@ -76,30 +78,60 @@ pub(crate) fn on_message(ctx: &Ctx, link: LinkParts<'_>, node: &Node) -> Vec<Nod
     }
 }
 
-/// A `<receipt>` for one of our messages, published; a retry receipt is answered by the
-/// returned task.
-pub(crate) fn on_receipt(
-    ctx: &Ctx,
-    link: LinkParts<'_>,
-    node: &Node,
-) -> Option<impl Future<Output = ()> + Send + 'static> {
-    let messaging = context(ctx, link).ok()?;
-    let (event, followup) = receipts::on_receipt(&messaging, node);
-    if let Some(event) = event {
-        ctx.out().emit(event);
-    }
-    match followup {
-        Followup::None => None,
-        Followup::Retry(receipt) => Some(async move {
-            match answer_retry(&messaging, &receipt).await {
-                Ok(Ok(())) => {}
-                Ok(Err(why)) => tracing::debug!(?why, id = %receipt.id, "retry not answered"),
-                Err(e) => {
-                    tracing::warn!(error = %e, id = %receipt.id, "retry could not be answered")
+/// What the connection does with a `<receipt>`: an ack to send now (receipts that record
+/// nothing, and retry receipts), and tasks to spawn (the retry's answer; the connection's
+/// receipt batcher, with its first receipt).
+pub(crate) struct ReceiptWork {
+    pub ack_now: Option<Node>,
+    pub tasks: Vec<Pin<Box<dyn Future<Output = ()> + Send + 'static>>>,
+}
+
+/// A `<receipt>` for one of our messages. A delivery or read mark is handed to the
+/// connection's batcher, which records it, then acks and publishes it; a retry receipt is
+/// published and acked now and answered by a task.
+pub(crate) fn on_receipt(ctx: &Ctx, link: LinkParts<'_>, node: &Node) -> ReceiptWork {
+    let ack = wa_core::stanza::ack::ack_for(node);
+    let mut work = ReceiptWork {
+        ack_now: None,
+        tasks: Vec::new(),
+    };
+    let Ok(messaging) = context(ctx, link) else {
+        work.ack_now = ack;
+        return work;
+    };
+    match receipts::on_receipt(&messaging, node) {
+        Handled::AckOnly => work.ack_now = ack,
+        Handled::Record(mut pending) => {
+            pending.ack = ack;
+            let mut caches = messaging.caches();
+            let pending = match &caches.receipts {
+                Some(tx) => tx.send(pending).err().map(|returned| returned.0),
+                None => Some(pending),
+            };
+            if let Some(pending) = pending {
+                // The first receipt of this connection (or the batcher ended): start one.
+                let (tx, task) = receipt_batch::start(&messaging, ctx.out().emitter());
+                if tx.send(pending).is_ok() {
+                    caches.receipts = Some(tx);
+                    work.tasks.push(Box::pin(task));
                 }
             }
-        }),
+        }
+        Handled::Retry(event, receipt) => {
+            ctx.out().emit(event);
+            work.ack_now = ack;
+            work.tasks.push(Box::pin(async move {
+                match answer_retry(&messaging, &receipt).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(why)) => tracing::debug!(?why, id = %receipt.id, "retry not answered"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, id = %receipt.id, "retry could not be answered")
+                    }
+                }
+            }));
+        }
     }
+    work
 }
 
 /// A notification messaging acts on (devices, w:gp2, privacy_token).

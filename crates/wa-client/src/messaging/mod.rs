@@ -9,8 +9,10 @@
 mod context;
 mod devices;
 mod fanout;
+mod history;
 mod hooks;
 mod notifications;
+mod receipt_batch;
 mod receipts;
 mod receive;
 mod resend;
@@ -24,9 +26,11 @@ use wa_core::stanza::group::ParticipatingGroupsQuery;
 pub(crate) use context::Caches;
 pub use context::ACK_TIMEOUT;
 pub(crate) use hooks::{on_message, on_notification, on_receipt, on_request, LinkParts};
+pub use receipt_batch::{BATCH_MAX, BATCH_WINDOW};
 pub use receive::MAX_RETRY_RECEIPTS;
 pub use types::{
     rejection, Outcome, OutgoingMessage, Prepared, Recipient, RecipientError, SendError,
+    SkipReason, SkippedDevice,
 };
 
 use context::Ctx;

@@ -20,25 +20,26 @@ use crate::clock::UnixMillis;
 use crate::events::{EngineEvent, ReceiptKind};
 use crate::store::RetryVerdict;
 
-/// What the connection must still do for a receipt.
-pub(crate) enum Followup {
-    /// Nothing.
-    None,
-    /// Answer this retry receipt (it needs the network, so it runs as a task).
-    Retry(Box<IncomingReceipt>),
+use super::receipt_batch::Pending;
+
+/// What a receipt asks of the connection.
+pub(crate) enum Handled {
+    /// Nothing to record (unreadable, or not about delivery): ack it.
+    AckOnly,
+    /// A delivery, read or played mark to record; acked and published once committed.
+    Record(Pending),
+    /// A retry receipt: publish and ack it now, answer it in a task.
+    Retry(EngineEvent, Box<IncomingReceipt>),
 }
 
-/// Records a receipt and says what to publish and what is left to do. Its ack was sent by
-/// the socket already.
-pub(crate) fn on_receipt(
-    ctx: &Ctx,
-    node: &wa_core::binary::Node,
-) -> (Option<EngineEvent>, Followup) {
+/// Reads a receipt and says what to do with it. Nothing is stored here: marks are recorded
+/// in batches (`receipt_batch`), before their acks go out.
+pub(crate) fn on_receipt(ctx: &Ctx, node: &wa_core::binary::Node) -> Handled {
     let receipt = match IncomingReceipt::parse(node) {
         Ok(r) => r,
         Err(e) => {
-            tracing::warn!(error = %e, "unreadable receipt; ignored");
-            return (None, Followup::None);
+            tracing::warn!(error = %e, "unreadable receipt; acked only");
+            return Handled::AckOnly;
         }
     };
     let kind = match &receipt.kind {
@@ -48,23 +49,10 @@ pub(crate) fn on_receipt(
         WireKind::Retry => ReceiptKind::Retry,
         WireKind::Other(other) => {
             tracing::debug!(kind = other, "receipt not about delivery; acked only");
-            return (None, Followup::None);
+            return Handled::AckOnly;
         }
     };
     let device = receipt.device().clone();
-    if kind != ReceiptKind::Retry {
-        let addr = address(&device);
-        let ids = receipt.ids.clone();
-        let result = ctx.store().signal_transaction(ctx.now_ms(), |tx| {
-            for id in &ids {
-                tx.mark_delivered(id, &addr)?;
-            }
-            Ok::<_, SendError>(())
-        });
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "could not record a receipt");
-        }
-    }
     let event = EngineEvent::Receipt {
         ids: receipt.ids.clone(),
         kind,
@@ -74,12 +62,15 @@ pub(crate) fn on_receipt(
             .map(|s| UnixMillis(s.saturating_mul(1000)))
             .unwrap_or_else(|| ctx.clock.now()),
     };
-    let followup = if kind == ReceiptKind::Retry {
-        Followup::Retry(Box::new(receipt))
-    } else {
-        Followup::None
-    };
-    (Some(event), followup)
+    if kind == ReceiptKind::Retry {
+        return Handled::Retry(event, Box::new(receipt));
+    }
+    Handled::Record(Pending {
+        ids: receipt.ids,
+        device: address(&device),
+        ack: None,
+        event,
+    })
 }
 
 /// Why a retry receipt was not answered.
@@ -182,14 +173,9 @@ pub(crate) async fn answer_retry(
             &padded
         })?;
         let Some(ct) = fanout.ciphertexts.into_iter().next() else {
-            let reason = fanout
-                .refused
-                .last()
-                .map(|(_, r)| r.clone())
-                .unwrap_or_default();
             return Err(SendError::NoUsableDevice {
                 chat: device.to_string(),
-                reason,
+                skipped: fanout.refused,
             });
         };
         let own_copy = !is_group && me.is_own(&device);

@@ -11,7 +11,9 @@ use wa_core::proto::Message;
 use wa_core::signal::group::SenderKeyDistributionMessage;
 use wa_core::signal::{PreKeyBundle, PreKeyRecord, SignalError};
 use wa_core::stanza::message::{EncKind, IncomingMessage};
-use wa_core::stanza::receipt::{delivery_receipt, DeliveryKind, RetryKeys, RetryRequest};
+use wa_core::stanza::receipt::{
+    delivery_receipt, hist_sync_receipt, DeliveryKind, RetryKeys, RetryRequest,
+};
 
 use super::context::{address, Ctx};
 use crate::clock::UnixMillis;
@@ -30,6 +32,8 @@ struct Opened {
     sent_to: Option<String>,
     /// Whether some ciphertext was a replay we had already decrypted.
     duplicate: bool,
+    /// Whether it was a history-sync notification from our own phone.
+    history: bool,
 }
 
 /// Why a message could not be opened.
@@ -109,7 +113,11 @@ pub(crate) fn on_message(ctx: &Ctx, node: &Node) -> (Vec<Node>, Option<EngineEve
                         .unwrap_or_else(|| ctx.clock.now()),
                 });
             }
-            (vec![delivery_receipt(&message, kind)], event)
+            let mut answers = vec![delivery_receipt(&message, kind)];
+            if opened.history {
+                answers.push(hist_sync_receipt(&message.id, &message.from));
+            }
+            (answers, event)
         }
         Err(OpenError::Unsupported(kind)) => {
             tracing::info!(id = %message.id, kind, "message of a kind Herald does not read; nacked 488");
@@ -130,6 +138,9 @@ pub(crate) fn on_message(ctx: &Ctx, node: &Node) -> (Vec<Node>, Option<EngineEve
 fn open(ctx: &Ctx, tx: &mut SignalTx<'_>, message: &IncomingMessage) -> Result<Opened, OpenError> {
     let sender = message.sender();
     let sender_addr = address(sender);
+    // Protocol messages count only from our own devices (whatsmeow reads them only when
+    // `IsFromMe`): a contact cannot hand us mappings or tokens.
+    let from_own_peer = message.peer && ctx.me.is_own(sender);
     let mut opened = Opened::default();
     for enc in &message.encs {
         let padded = match &enc.kind {
@@ -164,6 +175,9 @@ fn open(ctx: &Ctx, tx: &mut SignalTx<'_>, message: &IncomingMessage) -> Result<O
             EncKind::Other(kind) => return Err(OpenError::Unsupported(kind.clone())),
         };
         let content = decode_padded(&padded)?;
+        if from_own_peer {
+            read_protocol(tx, &message.id, &content, &mut opened)?;
+        }
         read_content(tx, &sender_addr, content, &mut opened)?;
     }
     Ok(opened)
@@ -191,6 +205,33 @@ fn decrypt_pairwise(
         }
         Err(e) => Err(e),
     }
+}
+
+/// A protocol message from our own phone: a history-sync notification is read; the others
+/// (app-state keys, …) are answered without being read.
+fn read_protocol(
+    tx: &mut SignalTx<'_>,
+    id: &str,
+    content: &Message,
+    opened: &mut Opened,
+) -> Result<(), OpenError> {
+    let Some(protocol) = &content.protocol_message else {
+        return Ok(());
+    };
+    match &protocol.history_sync_notification {
+        Some(notification) => {
+            super::history::apply(tx, id, notification)?;
+            opened.history = true;
+        }
+        None => {
+            tracing::debug!(
+                id,
+                kind = protocol.r#type().as_str_name(),
+                "protocol message not read"
+            )
+        }
+    }
+    Ok(())
 }
 
 fn read_content(

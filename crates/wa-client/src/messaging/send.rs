@@ -13,6 +13,7 @@ use wa_core::binary::{self, Jid, Node, Server};
 use wa_core::ids::participant_hash_of;
 use wa_core::plaintext::pad;
 use wa_core::proto::{DeviceSentMessage, Message, SenderKeyDistributionMessage};
+use wa_core::signal::group::SenderKeyMessage;
 use wa_core::stanza::message::{DirectMessage, GroupMessage};
 use wa_core::stanza::server_ack::MessageAck;
 
@@ -119,14 +120,9 @@ async fn prepare_direct(
             .iter()
             .any(|c| c.device.user == chat.user)
         {
-            let reason = fanout
-                .refused
-                .last()
-                .map(|(_, r)| r.clone())
-                .unwrap_or_default();
             return Err(SendError::NoUsableDevice {
                 chat: chat_text.clone(),
-                reason,
+                skipped: fanout.refused,
             });
         }
         let token = tx
@@ -153,6 +149,7 @@ async fn prepare_direct(
                 chat: chat_text.clone(),
                 plaintext: plain_bytes.clone(),
                 stanza: stanza.clone(),
+                distribution: None,
             },
             &devices,
         )?;
@@ -160,16 +157,37 @@ async fn prepare_direct(
             id: message.id.clone(),
             chat: chat.clone(),
             stanza,
+            skipped: fanout.refused,
         })
     })
 }
 
-async fn prepare_group(
-    ctx: &Ctx,
-    message: &OutgoingMessage,
-    group: Jid,
-) -> Result<Prepared, SendError> {
-    let info = group_info(ctx, &group).await?;
+/// The devices a group message goes to, as the group is now.
+pub(crate) struct GroupDevices {
+    /// The group's metadata (from the cache, or asked).
+    pub info: wa_core::stanza::group::GroupInfo,
+    /// Our sending device, in the group's namespace.
+    pub me_device: Jid,
+    /// Every member device (ours too) but the sending one, hosted ones left out.
+    pub devices: Vec<Jid>,
+}
+
+impl GroupDevices {
+    /// Whether the group names members by LID.
+    pub fn lid_addressing(&self) -> bool {
+        self.info.lid_addressing
+    }
+
+    /// The phash of the member devices plus ours (messaging.md §1.6).
+    pub fn phash(&self) -> String {
+        let mut set = self.devices.clone();
+        set.push(self.me_device.clone());
+        participant_hash_of(&set)
+    }
+}
+
+pub(crate) async fn group_devices(ctx: &Ctx, group: &Jid) -> Result<GroupDevices, SendError> {
+    let info = group_info(ctx, group).await?;
     let namespace = if info.lid_addressing {
         Server::Lid
     } else {
@@ -192,45 +210,65 @@ async fn prepare_group(
         .filter(|d| !matches!(d.server, Server::Hosted | Server::HostedLid))
         .filter(|d| !(d.user == own_user.user && d.device == me_device.device))
         .collect();
+    Ok(GroupDevices {
+        info,
+        me_device,
+        devices,
+    })
+}
+
+/// The padded pairwise plaintext that carries our sender key of `group`.
+pub(crate) fn distribution_plaintext(group: &str, skdm: Vec<u8>) -> Vec<u8> {
+    pad(
+        &Message {
+            sender_key_distribution_message: Some(SenderKeyDistributionMessage {
+                group_id: Some(group.to_owned()),
+                axolotl_sender_key_distribution_message: Some(skdm),
+            }),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        &mut OsRng,
+    )
+}
+
+async fn prepare_group(
+    ctx: &Ctx,
+    message: &OutgoingMessage,
+    group: Jid,
+) -> Result<Prepared, SendError> {
+    let target = group_devices(ctx, &group).await?;
+    let own_user = target.me_device.user.clone();
     let group_text = group.to_string();
-    let own_addr = address(&me_device);
+    let own_addr = address(&target.me_device);
     let holders = {
         let mut store = ctx.store();
         store.signal_transaction(ctx.now_ms(), |tx| tx.sender_key_holders(&group_text))?
     };
     // Our own devices get the key on every send (WA Web never memoizes them, §1.4).
-    let need_key: Vec<Jid> = devices
+    let need_key: Vec<Jid> = target
+        .devices
         .iter()
-        .filter(|d| d.user == own_user.user || !holders.contains(&address(d)))
+        .filter(|d| d.user == own_user || !holders.contains(&address(d)))
         .cloned()
         .collect();
     let bundles = bundles_for_missing(ctx, &need_key).await?;
     let plain_bytes = text_message(&message.text).encode_to_vec();
     let padded = pad(&plain_bytes, &mut OsRng);
-    let mut phash_set = devices.clone();
-    phash_set.push(me_device.clone());
-    let phash = participant_hash_of(&phash_set);
+    let phash = target.phash();
     let me = ctx.me.clone();
     let mut store = ctx.store();
     store.signal_transaction(ctx.now_ms(), |tx| {
-        let skdm = tx.own_distribution_message(&group_text, &own_addr, &mut OsRng)?;
-        let distribution = pad(
-            &Message {
-                sender_key_distribution_message: Some(SenderKeyDistributionMessage {
-                    group_id: Some(group_text.clone()),
-                    axolotl_sender_key_distribution_message: Some(skdm.encode()),
-                }),
-                ..Default::default()
-            }
-            .encode_to_vec(),
-            &mut OsRng,
-        );
+        let skdm = tx
+            .own_distribution_message(&group_text, &own_addr, &mut OsRng)?
+            .encode();
+        let distribution = distribution_plaintext(&group_text, skdm.clone());
         let fanout = encrypt_for(tx, &me, &need_key, &bundles, |_| &distribution)?;
         let skmsg = tx.group_encrypt(&group_text, &own_addr, &padded, &mut OsRng)?;
         let node = GroupMessage {
             id: &message.id,
             group: &group,
-            lid_addressing: info.lid_addressing,
+            lid_addressing: target.lid_addressing(),
             phash: &phash,
             distribution: &fanout.ciphertexts,
             sender_key_message: &skmsg,
@@ -238,13 +276,21 @@ async fn prepare_group(
         }
         .to_node();
         let stanza = encode(&node)?;
-        let addressed: Vec<String> = devices.iter().map(address).collect();
+        // Every device that can read the skmsg: those given the key now and the holders; a
+        // device whose bundle was refused is not one.
+        let addressed: Vec<String> = target
+            .devices
+            .iter()
+            .filter(|d| !fanout.refused.iter().any(|s| &s.device == *d))
+            .map(address)
+            .collect();
         tx.put_sent(
             &SentMessage {
                 id: message.id.clone(),
                 chat: group_text.clone(),
                 plaintext: plain_bytes.clone(),
                 stanza: stanza.clone(),
+                distribution: Some(skdm),
             },
             &addressed,
         )?;
@@ -252,6 +298,7 @@ async fn prepare_group(
             id: message.id.clone(),
             chat: group.clone(),
             stanza,
+            skipped: fanout.refused,
         })
     })
 }
@@ -276,13 +323,19 @@ pub(crate) async fn transmit(ctx: &Ctx, id: &str, stanza: &[u8]) -> Result<Outco
         )));
     }
     let outcome = write_once(ctx, id, &node).await?;
-    let direct = node
+    let group = node
         .attr_jid("to")
-        .is_some_and(|to| to.server != Server::Group);
+        .is_some_and(|to| to.server == Server::Group);
     match (outcome, stored) {
-        (Outcome::Rejected { code: 409, .. }, Some(sent)) if direct => {
+        (Outcome::Rejected { code: 409, .. }, Some(sent)) if !group => {
             let repaired = super::resend::repair_direct(ctx, &sent, &node).await?;
             write_once(ctx, id, &repaired).await
+        }
+        (rejected @ Outcome::Rejected { code: 409, .. }, Some(sent)) => {
+            match super::resend::repair_group(ctx, &sent, &node).await? {
+                Some(repaired) => write_once(ctx, id, &repaired).await,
+                None => Ok(rejected),
+            }
         }
         (outcome, _) => Ok(outcome),
     }
@@ -334,12 +387,25 @@ async fn write_once(ctx: &Ctx, id: &str, node: &Node) -> Result<Outcome, SendErr
     Ok(Outcome::Acked { t })
 }
 
-/// After the ack: the message is sent, and in a group every device given our key holds it.
+/// After the ack: the message is sent, and in a group every device given our key holds it
+/// — if that key is still our current one (a resend of a message made before the key was
+/// replaced hands out the old one).
 fn note_acked(ctx: &Ctx, id: &str, node: &Node) -> Result<(), SendError> {
     let group = node
         .attr_jid("to")
         .filter(|j| j.server == Server::Group)
         .map(ToString::to_string);
+    let skmsg_key = node
+        .children_by_tag("enc")
+        .find(|e| e.attr_str("type") == Some("skmsg"))
+        .and_then(Node::bytes)
+        .and_then(|b| SenderKeyMessage::parse(b).ok())
+        .map(|m| m.key_id);
+    let own = if node.attr_str("addressing_mode") == Some("lid") {
+        ctx.me.lid.as_ref().map(address)
+    } else {
+        Some(address(&ctx.me.pn))
+    };
     let holders: Vec<String> = node
         .child("participants")
         .map(|p| {
@@ -353,8 +419,11 @@ fn note_acked(ctx: &Ctx, id: &str, node: &Node) -> Result<(), SendError> {
     let mut store = ctx.store();
     store.signal_transaction(ctx.now_ms(), |tx| {
         tx.mark_acked(id)?;
-        if let Some(group) = &group {
-            tx.add_sender_key_holders(group, &holders)?;
+        if let (Some(group), Some(own)) = (&group, &own) {
+            let current = tx.sender_key(group, own)?.current().map(|s| s.key_id());
+            if current.is_some() && current == skmsg_key {
+                tx.add_sender_key_holders(group, &holders)?;
+            }
         }
         Ok::<_, SendError>(())
     })

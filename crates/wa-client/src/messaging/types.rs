@@ -6,6 +6,8 @@ use std::str::FromStr;
 use serde::Serialize;
 use wa_core::binary::{Jid, Server};
 use wa_core::pair::code::{PhoneNumber, PhoneNumberError};
+use wa_core::signal::SignalError;
+use wa_core::stanza::bundle::BundleError;
 
 use crate::clock::UnixMillis;
 use crate::socket::IqError;
@@ -101,6 +103,30 @@ pub struct Prepared {
     pub chat: Jid,
     /// The binary-encoded `<message>`.
     pub stanza: Vec<u8>,
+    /// Devices of the chat the message was not encrypted for, each with why. The rest got
+    /// it; a later send tries these again with a fresh bundle.
+    pub skipped: Vec<SkippedDevice>,
+}
+
+/// A device a message could not be encrypted for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedDevice {
+    /// The device.
+    pub device: Jid,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+/// Why a device was left out of a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkipReason {
+    /// The server gave no usable bundle for it (none, or malformed).
+    #[error("no usable bundle: {0}")]
+    Bundle(#[source] BundleError),
+    /// Its bundle or session was refused by Signal: a bad signed-prekey signature, or an
+    /// identity that could not be trusted.
+    #[error("refused by Signal: {0}")]
+    Signal(#[source] SignalError),
 }
 
 /// How a transmit ended.
@@ -149,12 +175,12 @@ pub enum SendError {
     #[error("{0} has no devices")]
     NoDevices(String),
     /// No device of the recipient could be given the message.
-    #[error("no device of {chat} accepted a session: {reason}")]
+    #[error("no device of {chat} could be given the message ({} left out{})", skipped.len(), first_reason(skipped))]
     NoUsableDevice {
         /// The chat.
         chat: String,
-        /// The last device's reason.
-        reason: String,
+        /// Each device left out, with why.
+        skipped: Vec<SkippedDevice>,
     },
     /// The group does not exist (404) or we are not in it (403).
     #[error("group {group}: {reason}")]
@@ -176,6 +202,13 @@ pub enum SendError {
     /// No sent message has this id (a transmit of bytes the engine did not prepare).
     #[error("no prepared message {0}")]
     UnknownMessage(String),
+}
+
+fn first_reason(skipped: &[SkippedDevice]) -> String {
+    skipped
+        .first()
+        .map(|s| format!("; {}: {}", s.device, s.reason))
+        .unwrap_or_default()
 }
 
 impl From<StoreError> for SendError {

@@ -1,5 +1,6 @@
 //! The reader and writer tasks of an open socket, and the routing of what the reader gets:
-//! IQ answers to their waiters, acks out at once, the rest to the supervisor.
+//! IQ answers to their waiters, acks out at once (but for messages and receipts, which the
+//! engine answers once handled), the rest to the supervisor.
 
 use std::sync::Arc;
 
@@ -140,8 +141,9 @@ fn route(r: &ReadLoop, view: NodeRef<'_>, frame: &Bytes) -> Option<(Option<Node>
         }
     }
     // A message is answered by the engine once it is handled: its delivery receipt is its
-    // ack, and a decrypt failure gets a retry receipt and a nack (messaging.md §8).
-    let ack = if tag == "message" {
+    // ack, and a decrypt failure gets a retry receipt and a nack (messaging.md §8). A receipt
+    // is acked by the engine once what it says is recorded (never before it is durable).
+    let ack = if tag == "message" || tag == "receipt" {
         None
     } else {
         ack_for_view(&view)

@@ -20,6 +20,9 @@ pub struct SentMessage {
     pub plaintext: Vec<u8>,
     /// The binary-encoded `<message>` as first committed.
     pub stanza: Vec<u8>,
+    /// A group message's sender-key distribution message (encoded) as it was when its skmsg
+    /// was made: what a device added before a resend needs to read that skmsg.
+    pub distribution: Option<Vec<u8>>,
 }
 
 /// Whether a retry receipt for a sent message may be answered (messaging.md §3.4, §7).
@@ -50,9 +53,9 @@ impl SignalTx<'_> {
         let now = self.now_ms() as i64;
         let sql = self.sql();
         sql.execute(
-            "INSERT INTO sent_messages (id, chat, plaintext, stanza, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO sent_messages (id, chat, plaintext, stanza, distribution, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(id) DO UPDATE SET stanza = excluded.stanza",
-            params![message.id, message.chat, message.plaintext, message.stanza, now],
+            params![message.id, message.chat, message.plaintext, message.stanza, message.distribution, now],
         )?;
         for d in devices {
             sql.execute(
@@ -68,7 +71,7 @@ impl SignalTx<'_> {
         Ok(self
             .sql()
             .query_row(
-                "SELECT id, chat, plaintext, stanza FROM sent_messages WHERE id = ?1",
+                "SELECT id, chat, plaintext, stanza, distribution FROM sent_messages WHERE id = ?1",
                 params![id],
                 |r| {
                     Ok(SentMessage {
@@ -76,10 +79,21 @@ impl SignalTx<'_> {
                         chat: r.get(1)?,
                         plaintext: r.get(2)?,
                         stanza: r.get(3)?,
+                        distribution: r.get(4)?,
                     })
                 },
             )
             .optional()?)
+    }
+
+    /// The devices a sent message was addressed to (the ones that had a copy or, in a group,
+    /// already held the key its skmsg needs).
+    pub fn sent_devices(&self, id: &str) -> Result<Vec<String>, SignalStoreError> {
+        let mut stmt = self
+            .sql()
+            .prepare("SELECT device FROM sent_devices WHERE message_id = ?1 ORDER BY device")?;
+        let rows = stmt.query_map(params![id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The server acked it.
@@ -250,11 +264,31 @@ impl SignalTx<'_> {
     }
 }
 
+impl SignalTx<'_> {
+    /// Stores the account's NCT salt, replacing the one before.
+    pub fn put_nct_salt(&mut self, salt: &[u8]) -> Result<(), SignalStoreError> {
+        let now = self.now_ms() as i64;
+        self.sql().execute(
+            "INSERT OR REPLACE INTO nct_salt (id, salt, updated_at_ms) VALUES (1, ?1, ?2)",
+            params![salt, now],
+        )?;
+        Ok(())
+    }
+
+    /// The account's NCT salt, when the history carried one.
+    pub fn nct_salt(&self) -> Result<Option<Vec<u8>>, SignalStoreError> {
+        Ok(self
+            .sql()
+            .query_row("SELECT salt FROM nct_salt WHERE id = 1", [], |r| r.get(0))
+            .optional()?)
+    }
+}
+
 /// Forgets everything messaging kept (the account is gone; the archive keeps a copy).
 pub(super) fn clear(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "DELETE FROM sent_messages; DELETE FROM sent_devices; DELETE FROM sender_key_holders;
-         DELETE FROM lid_mappings; DELETE FROM privacy_tokens;",
+         DELETE FROM lid_mappings; DELETE FROM privacy_tokens; DELETE FROM nct_salt;",
     )?;
     Ok(())
 }
@@ -274,7 +308,52 @@ mod tests {
             chat: "15551234567@s.whatsapp.net".into(),
             plaintext: vec![1],
             stanza: vec![2],
+            distribution: None,
         }
+    }
+
+    #[test]
+    fn a_group_message_keeps_its_distribution_and_its_devices_across_a_restored_stanza() {
+        let (_dir, mut store) = store();
+        let first = SentMessage {
+            chat: "120363000000000001@g.us".into(),
+            distribution: Some(vec![0x33, 7]),
+            ..sent("G")
+        };
+        let devices = [
+            "b:0@s.whatsapp.net".to_owned(),
+            "a:1@s.whatsapp.net".to_owned(),
+        ];
+        store
+            .signal_transaction(1, |tx| tx.put_sent(&first, &devices))
+            .unwrap();
+        // A repaired stanza replaces the bytes only, and adds its new device.
+        let repaired = SentMessage {
+            stanza: vec![9],
+            distribution: None,
+            ..first.clone()
+        };
+        store
+            .signal_transaction(2, |tx| {
+                tx.put_sent(&repaired, &["c:0@s.whatsapp.net".to_owned()])
+            })
+            .unwrap();
+        let (got, addressed) = store
+            .signal_transaction(3, |tx| {
+                Ok::<_, SignalStoreError>((tx.sent("G")?, tx.sent_devices("G")?))
+            })
+            .unwrap();
+        let got = got.unwrap();
+        assert_eq!(got.stanza, vec![9]);
+        assert_eq!(got.distribution, Some(vec![0x33, 7]));
+        assert_eq!(
+            addressed,
+            [
+                "a:1@s.whatsapp.net",
+                "b:0@s.whatsapp.net",
+                "c:0@s.whatsapp.net"
+            ]
+        );
     }
 
     #[test]
@@ -351,6 +430,9 @@ mod tests {
                 tx.put_lid("1555@s.whatsapp.net", "100@lid")?;
                 tx.put_privacy_token("100@lid", b"new", 20)?;
                 tx.put_privacy_token("100@lid", b"old", 10)?;
+                assert_eq!(tx.nct_salt()?, None);
+                tx.put_nct_salt(b"first")?;
+                tx.put_nct_salt(b"second")?;
                 tx.add_sender_key_holders("g@g.us", &["a".into(), "b".into()])?;
                 tx.clear_sender_key_holders("g@g.us", Some("a"))
             })
@@ -363,6 +445,7 @@ mod tests {
                 );
                 assert_eq!(tx.pn_of("100@lid")?.as_deref(), Some("1555@s.whatsapp.net"));
                 assert_eq!(tx.privacy_token("100@lid")?, Some((b"new".to_vec(), 20)));
+                assert_eq!(tx.nct_salt()?.as_deref(), Some(&b"second"[..]));
                 assert_eq!(tx.sender_key_holders("g@g.us")?, ["b"]);
                 tx.drop_sender_key("g@g.us", "me")?;
                 assert!(tx.sender_key_holders("g@g.us")?.is_empty());

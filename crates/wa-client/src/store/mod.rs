@@ -41,6 +41,8 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("migrations/0001_session.sql")),
     (2, include_str!("migrations/0002_signal.sql")),
     (3, include_str!("migrations/0003_messages.sql")),
+    (4, include_str!("migrations/0004_group_distribution.sql")),
+    (5, include_str!("migrations/0005_nct_salt.sql")),
 ];
 
 /// A store failure.

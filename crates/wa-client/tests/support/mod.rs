@@ -1,6 +1,8 @@
 //! The engine against wa-sim in memory, with tokio's clock paused.
 #![allow(dead_code)]
 
+pub mod chat;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

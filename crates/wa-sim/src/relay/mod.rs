@@ -45,6 +45,8 @@ struct Plan {
     device_identity: Option<Vec<u8>>,
     /// `count` of a retry resend, copied onto the delivered `<enc>`.
     retry_count: Option<String>,
+    /// The server's phash for an accepted message whose device set differs from its own.
+    ack_phash: Option<String>,
 }
 
 /// The ack for a `<message>`: `<ack class="message" id from=TO t [error] [phash]>`.
@@ -127,7 +129,11 @@ pub(crate) fn on_message(shared: &Shared, conn: u64, sender_jid: &str, node: &No
         id: plan.id.clone(),
         devices: delivered,
     });
-    ack(&plan.id, to.as_ref(), None)
+    let mut answer = ack(&plan.id, to.as_ref(), None);
+    if let Some(phash) = &plan.ack_phash {
+        answer = answer.with_attr("phash", phash.clone());
+    }
+    answer
 }
 
 /// The phash the server holds for the chat, sent back with a device-set refusal.
@@ -305,8 +311,22 @@ fn plan(
         });
     }
     let named: BTreeSet<DeviceAddr> = copies.iter().map(|c| c.to.clone()).collect();
+    // A sender that has no session with a device and gets a bundle it must refuse (a bad
+    // signed-prekey signature) cannot encrypt for it: whatsmeow logs it and sends to the
+    // others (send.go encryptMessageForDevices), and its DM is accepted; DMs carry no phash,
+    // the server answers one on the ack when the sets differ and whatsmeow compares it
+    // (messaging.md §5). This simulator refuses any other missing device (409) to catch stale
+    // device lists, so only those devices may be left out, and the ack says so with a phash.
+    let unreachable: BTreeSet<DeviceAddr> = expected
+        .iter()
+        .filter(|d| !named.contains(*d) && bundle_broken(world, d))
+        .cloned()
+        .collect();
+    let reachable: BTreeSet<DeviceAddr> = expected.difference(&unreachable).cloned().collect();
     // A retry goes to the one device that asked; it must still be one of the chat's.
-    check_device_set(world, &named, &expected, !retry, addressing)?;
+    check_device_set(world, &named, &reachable, !retry, addressing)?;
+    let ack_phash =
+        (!retry && !unreachable.is_empty()).then(|| phash(world, &expected, addressing));
     let device_identity = require_identity(world, store, sender, &copies, node)?;
     if !retry && recipient.token_required && recipient.pn != sender.pn {
         let token = node.child("tctoken").and_then(Node::bytes);
@@ -330,7 +350,17 @@ fn plan(
         message_type,
         device_identity,
         retry_count: retry_count(node),
+        ack_phash,
     })
+}
+
+/// Whether the server serves this device's bundle broken (a simulated device told so).
+fn bundle_broken(world: &World, device: &DeviceAddr) -> bool {
+    world
+        .accounts
+        .get(&device.pn)
+        .and_then(|a| a.devices.get(&device.device))
+        .is_some_and(|d| d.bad_signature)
 }
 
 fn retry_count(node: &Node) -> Option<String> {
@@ -439,6 +469,7 @@ fn plan_group(
         message_type,
         device_identity,
         retry_count: retry_count(node),
+        ack_phash: None,
     })
 }
 

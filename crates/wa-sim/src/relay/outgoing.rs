@@ -63,11 +63,13 @@ pub(crate) fn bundle_for(
         .and_then(|a| a.devices.get_mut(&target.device))
     {
         let one_time = device.serve_pre_key();
-        return Some(PreKeyBundle::from_local(
-            &device.identity,
-            &device.signed,
-            one_time.as_ref(),
-        ));
+        let mut bundle =
+            PreKeyBundle::from_local(&device.identity, &device.signed, one_time.as_ref());
+        if device.bad_signature {
+            // One flipped bit: the bundle looks whole, and only the signature check finds it.
+            bundle.signed_pre_key_signature[0] ^= 0x01;
+        }
+        return Some(bundle);
     }
     let jid = Jid::with_device(target.pn.clone(), target.device, Server::Pn).to_string();
     let record = store.devices.get_mut(&jid)?;
@@ -98,7 +100,7 @@ pub(crate) fn bundle_for(
     })
 }
 
-fn take_device(world: &mut World, from: &DeviceAddr) -> Result<SimDevice, SendError> {
+pub(crate) fn take_device(world: &mut World, from: &DeviceAddr) -> Result<SimDevice, SendError> {
     world
         .accounts
         .get_mut(&from.pn)
@@ -106,7 +108,7 @@ fn take_device(world: &mut World, from: &DeviceAddr) -> Result<SimDevice, SendEr
         .ok_or_else(|| SendError::NoSuchDevice(from.to_string()))
 }
 
-fn put_device(world: &mut World, from: &DeviceAddr, device: SimDevice) {
+pub(crate) fn put_device(world: &mut World, from: &DeviceAddr, device: SimDevice) {
     if let Some(account) = world.accounts.get_mut(&from.pn) {
         account.devices.insert(from.device, device);
     }

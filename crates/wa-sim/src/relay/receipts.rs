@@ -19,7 +19,9 @@ enum Kind {
     Delivered,
     Read,
     Retry,
-    /// `peer_msg`, `hist_sync` and others the simulator has no use for.
+    /// `peer_msg` and `hist_sync`: our own device handled a protocol message.
+    Acknowledged,
+    /// Others the simulator has no use for.
     Other,
 }
 
@@ -28,6 +30,7 @@ fn kind_of(node: &Node) -> Kind {
         None | Some("inactive" | "sender") => Kind::Delivered,
         Some("read" | "read-self") => Kind::Read,
         Some("retry") => Kind::Retry,
+        Some("peer_msg" | "hist_sync") => Kind::Acknowledged,
         Some(_) => Kind::Other,
     }
 }
@@ -137,6 +140,11 @@ pub(crate) fn on_receipt(shared: &Shared, receiver_jid: &str, node: &Node) {
                     &text,
                     &chat,
                 );
+            }
+            Kind::Acknowledged => {
+                if let Some(kind) = node.attr_str("type") {
+                    sent.acknowledged.insert(kind.to_owned());
+                }
             }
             Kind::Other => {}
         }

@@ -94,6 +94,11 @@ pub struct SimConfig {
     pub contacts: Vec<ContactSpec>,
     /// Groups created at start, after the contacts.
     pub groups: Vec<GroupSpec>,
+    /// The phone sends a companion of the linked account its history (inline, with every
+    /// LID mapping and a privacy token per contact) after the companion's first prekey
+    /// upload, as a real phone does after linking. Off by default: most tests want a
+    /// companion whose sessions start with its own pkmsgs.
+    pub history_sync: bool,
 }
 
 impl Default for SimConfig {
@@ -119,6 +124,7 @@ impl Default for SimConfig {
             max_pre_keys_per_upload: 812,
             contacts: Vec::new(),
             groups: Vec::new(),
+            history_sync: false,
         }
     }
 }

@@ -108,6 +108,8 @@ pub struct Counters {
     pub acks_missed: u64,
     /// Requests refused for breaking a rule.
     pub rejections: u64,
+    /// usync queries asking whether phone numbers are on WhatsApp (`<contact>`).
+    pub contact_lookups: u64,
 }
 
 /// Which counter to bump.
@@ -129,6 +131,8 @@ pub enum Count {
     AckMissed,
     /// See [`Counters::rejections`].
     Rejection,
+    /// See [`Counters::contact_lookups`].
+    ContactLookup,
 }
 
 pub(crate) struct OpenConn {
@@ -207,6 +211,7 @@ impl Registry {
             Count::StreamError => &mut c.stream_errors,
             Count::AckMissed => &mut c.acks_missed,
             Count::Rejection => &mut c.rejections,
+            Count::ContactLookup => &mut c.contact_lookups,
         };
         *field += 1;
     }

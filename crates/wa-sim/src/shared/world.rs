@@ -130,6 +130,8 @@ pub struct Sent {
     pub delivered: BTreeSet<String>,
     /// Devices that read it.
     pub read: BTreeSet<String>,
+    /// Other receipts that came back, as `type` (`peer_msg`, `hist_sync`).
+    pub acknowledged: BTreeSet<String>,
     /// Devices that asked for it again.
     pub retries: BTreeSet<String>,
 }
@@ -209,6 +211,9 @@ pub struct SimDevice {
     pub sender_key_holders: HashMap<String, BTreeSet<DeviceAddr>>,
     /// Fail this many of the next incoming messages (`POST /admin/fail-decrypt`).
     pub fail_next: u32,
+    /// Serve this device's bundle with a broken signed-prekey signature
+    /// (`POST /admin/bundle-signature`), as a corrupted or forged bundle would be.
+    pub bad_signature: bool,
     /// Retry receipts sent, by message id.
     pub retry_counts: HashMap<String, u32>,
     /// What it showed and sent.
@@ -256,6 +261,7 @@ impl SimDevice {
             own_sender_keys: HashMap::new(),
             sender_key_holders: HashMap::new(),
             fail_next: 0,
+            bad_signature: false,
             retry_counts: HashMap::new(),
             log: MessageLog::default(),
         };
@@ -397,6 +403,8 @@ pub struct World {
     pub offline: HashMap<DeviceAddr, VecDeque<Node>>,
     /// Messages the relay refused, in order.
     pub refusals: Vec<Refusal>,
+    /// Real devices the linked account's phone has sent its history to.
+    pub history_synced: BTreeSet<DeviceAddr>,
     /// The next contact number handed out by `--contacts`.
     pub next_contact: u64,
     /// What every simulated key derives from; persisted, so contacts made again after a

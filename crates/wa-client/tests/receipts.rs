@@ -1,0 +1,93 @@
+//! Receipts for what we sent, recorded in batches and acked only once recorded: a group's
+//! burst of delivery receipts all reach the caller as events, each is acked in time (the
+//! server recycles a stream whose stanzas go unacked), and a retry receipt, which is not
+//! batched, is still answered. Against wa-sim, with tokio's clock paused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use support::chat::*;
+use wa_client::{EngineEvent, ReceiptKind, Recipient};
+use wa_core::binary::{Jid, Server};
+use wa_sim::Addressing;
+
+#[tokio::test(start_paused = true)]
+async fn a_groups_burst_of_delivery_receipts_is_recorded_acked_and_published() {
+    let members: Vec<String> = (1..=20).map(|i| format!("155511400{i:02}")).collect();
+    let sim = world(members.iter().map(|m| contact(m, 0)).collect());
+    let mut h = online(sim, "receipt-batch").await;
+    let mut participants = members.clone();
+    participants.push(h.sim.linked_number());
+    let group = h
+        .sim
+        .create_group("Twenty", &participants, Addressing::Pn)
+        .unwrap();
+    let conn = h
+        .sim
+        .state()
+        .connections
+        .into_iter()
+        .find(|c| c.device.is_some())
+        .unwrap()
+        .id;
+    let missed = h.sim.state().counters.acks_missed;
+
+    let sent = h
+        .engine
+        .send(text(
+            "3EB0RB00000000000000001",
+            Recipient::Group(Jid::new(group, Server::Group)),
+            "all at once",
+        ))
+        .await
+        .unwrap();
+    assert!(acked(&sent.outcome), "{:?}", sent.outcome);
+    // One delivery receipt from every member's phone, each published once.
+    let mut from = BTreeSet::new();
+    while from.len() < members.len() {
+        let event = h
+            .wait_for("a delivery receipt", |e| {
+                matches!(
+                    e,
+                    EngineEvent::Receipt {
+                        kind: ReceiptKind::Delivered,
+                        ..
+                    }
+                )
+            })
+            .await;
+        if let EngineEvent::Receipt { ids, device, .. } = event {
+            assert_eq!(ids, std::slice::from_ref(&sent.prepared.id));
+            assert!(from.insert(device.clone()), "{device} published twice");
+        }
+    }
+
+    // Well past the server's ack deadline: every receipt was acked, the stream is the same.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let state = h.sim.state();
+    assert_eq!(state.counters.acks_missed, missed);
+    assert!(state.connections.iter().any(|c| c.id == conn));
+
+    // A retry receipt among the delivery receipts is answered for that member alone.
+    h.sim.fail_decrypt(&members[0], 0, 1).unwrap();
+    let next = h
+        .engine
+        .send(text(
+            "3EB0RB00000000000000002",
+            Recipient::Group(Jid::new(h.sim.groups()[0].id.clone(), Server::Group)),
+            "second",
+        ))
+        .await
+        .unwrap();
+    assert!(acked(&next.outcome));
+    settle().await;
+    // The failing member asked again and got it; the others showed it once.
+    assert_eq!(seen(&h.sim, &members[0], 0, &next.prepared.id).0, 1);
+    for m in &members[1..] {
+        assert_eq!(seen(&h.sim, m, 0, &next.prepared.id).0, 1, "{m}");
+    }
+    assert_eq!(seen(&h.sim, &members[0], 0, &sent.prepared.id).0, 1);
+    h.engine.shutdown().await;
+}
