@@ -12,17 +12,18 @@
 //! Linux only (it reads `/proc`). The Baileys side is `conformance/bench-baileys-client.mjs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::error::Error;
-use std::io::{BufRead, BufReader};
+#[path = "bench/mod.rs"]
+mod bench;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use bench::{
+    cpu_seconds, cpu_seconds_precise, memory_kb, node_version, ticks_per_second, Client, Result,
+};
 use serde_json::Value;
 use wa_sim::{KickKind, Phase, SimConfig, Simulator};
-
-type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 /// A step that takes longer than this is a failure, not a slow result.
 const STEP: Duration = Duration::from_secs(20);
@@ -68,140 +69,12 @@ fn options() -> Result<Options> {
     Ok(o)
 }
 
-/// A client process whose stdout lines are stamped with the instant they were read.
-struct Client {
-    name: &'static str,
-    child: Child,
-    lines: Receiver<(Instant, Value)>,
-    jid: Option<String>,
-}
-
-impl Client {
-    fn spawn(name: &'static str, mut command: Command) -> Result<Client> {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let at = Instant::now();
-                match serde_json::from_str::<Value>(&line) {
-                    Ok(v) => {
-                        if tx.send((at, v)).is_err() {
-                            break;
-                        }
-                    }
-                    Err(_) => eprintln!("{name}: not JSON: {line}"),
-                }
-            }
-        });
-        Ok(Client {
-            name,
-            child,
-            lines,
-            jid: None,
-        })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// The next line that matches, and when it was read.
-    fn wait(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Result<(Instant, Value)> {
-        let deadline = Instant::now() + STEP;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let (at, v) = self
-                .lines
-                .recv_timeout(left)
-                .map_err(|e| format!("{}: no {what}: {e}", self.name))?;
-            if pred(&v) {
-                return Ok((at, v));
-            }
-        }
-    }
-
-    fn drain(&self) {
-        while self.lines.try_recv().is_ok() {}
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn herald_online(v: &Value) -> bool {
     v["event"] == "state" && v["state"] == "online"
 }
 
 fn baileys_open(v: &Value) -> bool {
     v["event"] == "open"
-}
-
-/// Process CPU time (user + system, all threads) in seconds, from `/proc/PID/stat`.
-fn cpu_seconds(pid: u32, ticks_per_sec: f64) -> Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let after = stat.rsplit_once(") ").ok_or("bad stat")?.1;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // Fields 14 and 15 of stat(5); `after` starts at field 3.
-    let utime: f64 = fields.get(11).ok_or("no utime")?.parse()?;
-    let stime: f64 = fields.get(12).ok_or("no stime")?.parse()?;
-    Ok((utime + stime) / ticks_per_sec)
-}
-
-/// CPU time of the live threads in seconds, from each `/proc/PID/task/TID/schedstat` (in
-/// nanoseconds, so an idle process's few milliseconds are not lost to 10 ms clock ticks).
-fn cpu_seconds_precise(pid: u32) -> Result<f64> {
-    let mut ns: u64 = 0;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
-        let path = task?.path().join("schedstat");
-        // A thread that ended since the listing has nothing left to count.
-        let Ok(text) = std::fs::read_to_string(path) else {
-            continue;
-        };
-        ns += text
-            .split_whitespace()
-            .next()
-            .ok_or("empty schedstat")?
-            .parse::<u64>()?;
-    }
-    Ok(ns as f64 / 1e9)
-}
-
-/// (RSS, PSS, peak RSS) in kB.
-fn memory_kb(pid: u32) -> Result<(u64, u64, u64)> {
-    let field = |text: &str, name: &str| -> Result<u64> {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(name))
-            .ok_or(format!("no {name}"))?;
-        Ok(line.split_whitespace().nth(1).ok_or("no value")?.parse()?)
-    };
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))?;
-    Ok((
-        field(&status, "VmRSS:")?,
-        field(&rollup, "Pss:")?,
-        field(&status, "VmHWM:")?,
-    ))
-}
-
-fn ticks_per_second() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 /// The open, logged-in connection of `jid`.
@@ -246,7 +119,7 @@ fn kick_515(sim: &Simulator, rt: &tokio::runtime::Runtime, client: &Client) -> R
     } else {
         baileys_open
     };
-    let (at, _) = client.wait("online after 515", online)?;
+    let (at, _) = client.wait("online after 515", STEP, online)?;
     Ok(at.duration_since(kicked_at))
 }
 
@@ -300,15 +173,15 @@ fn main() -> Result<()> {
         .arg("--data-dir")
         .arg(work.path().join("herald"))
         .env("RUST_LOG", "warn");
-    let mut herald = Client::spawn("herald-cli", command)?;
-    let (_, qr) = herald.wait("QR", |v| v["event"] == "qr")?;
+    let mut herald = Client::spawn("herald-cli", command, false)?;
+    let (_, qr) = herald.wait("QR", STEP, |v| v["event"] == "qr")?;
     {
         let _guard = rt.enter();
         sim.scan(qr["qr"].as_str().ok_or("no qr text")?)?;
     }
-    let (_, paired) = herald.wait("paired", |v| v["event"] == "paired")?;
+    let (_, paired) = herald.wait("paired", STEP, |v| v["event"] == "paired")?;
     herald.jid = paired["jid"].as_str().map(str::to_owned);
-    herald.wait("online", herald_online)?;
+    herald.wait("online", STEP, herald_online)?;
 
     // Baileys: the same, through its own QR.
     let mut command = Command::new("node");
@@ -317,13 +190,13 @@ fn main() -> Result<()> {
         .env("SIM_URL", &url)
         .env("SIM_ROOT", &root)
         .env("AUTH_DIR", work.path().join("baileys"));
-    let mut baileys = Client::spawn("baileys", command)?;
-    let (_, qr) = baileys.wait("QR", |v| v["event"] == "qr")?;
+    let mut baileys = Client::spawn("baileys", command, false)?;
+    let (_, qr) = baileys.wait("QR", STEP, |v| v["event"] == "qr")?;
     {
         let _guard = rt.enter();
         sim.scan(qr["qr"].as_str().ok_or("no qr text")?)?;
     }
-    baileys.wait("open", baileys_open)?;
+    baileys.wait("open", STEP, baileys_open)?;
     let deadline = Instant::now() + STEP;
     baileys.jid = loop {
         let other = logged_in_devices(&sim)
@@ -382,13 +255,13 @@ fn main() -> Result<()> {
     println!("|---|---:|---:|");
     println!(
         "| RSS after {idle} s idle, logged in | {:.1} MB | {:.1} MB |",
-        mb(mem_idle[0].0),
-        mb(mem_idle[1].0)
+        mb(mem_idle[0].rss),
+        mb(mem_idle[1].rss)
     );
     println!(
         "| PSS after {idle} s idle | {:.1} MB | {:.1} MB |",
-        mb(mem_idle[0].1),
-        mb(mem_idle[1].1)
+        mb(mem_idle[0].pss),
+        mb(mem_idle[1].pss)
     );
     println!(
         "| CPU time over the {idle} s idle | {:.1} ms | {:.1} ms |",
@@ -413,20 +286,10 @@ fn main() -> Result<()> {
     );
     println!(
         "| RSS after the reconnects (peak) | {:.1} MB ({:.1}) | {:.1} MB ({:.1}) |",
-        mb(mem_after[0].0),
-        mb(mem_after[0].2),
-        mb(mem_after[1].0),
-        mb(mem_after[1].2)
+        mb(mem_after[0].rss),
+        mb(mem_after[0].hwm),
+        mb(mem_after[1].rss),
+        mb(mem_after[1].hwm)
     );
     Ok(())
-}
-
-fn node_version() -> String {
-    Command::new("node")
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
 }

@@ -62,6 +62,9 @@ pub enum CliError {
     /// A message was written but not confirmed.
     #[error("{0}")]
     InDoubt(String),
+    /// `send --batch` ended with this exit code; each line's event says why.
+    #[error("{}", batch_message(*.0))]
+    Batch(u8),
 }
 
 impl CliError {
@@ -72,8 +75,19 @@ impl CliError {
             | Self::Service(ServiceError::Command(CommandError::InvalidPhone(_))) => exit::USAGE,
             Self::Service(ServiceError::Start(StartError::Locked { .. })) => exit::LOCKED,
             Self::InDoubt(_) => exit::IN_DOUBT,
+            Self::Batch(code) => *code,
             _ => exit::FAILURE,
         })
+    }
+}
+
+fn batch_message(code: u8) -> &'static str {
+    match code {
+        exit::IN_DOUBT => {
+            "some messages were written but not confirmed; they may have arrived (see their events)"
+        }
+        exit::USAGE => "some lines were not valid and were skipped (see their events)",
+        _ => "some messages were not sent (see their events)",
     }
 }
 

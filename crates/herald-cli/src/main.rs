@@ -19,6 +19,7 @@ mod proto_json;
 mod schedule;
 mod schedule_flags;
 mod send;
+mod send_batch;
 mod serve;
 mod status;
 mod stop;
@@ -101,11 +102,25 @@ enum Command {
     /// 2 bad input, 3 session in use, 4 in doubt (written, not confirmed).
     Send {
         /// +E.164, digits@s.whatsapp.net, digits@lid or …@g.us.
-        #[arg(value_name = "TO", allow_hyphen_values = true)]
-        to: String,
+        #[arg(
+            value_name = "TO",
+            allow_hyphen_values = true,
+            required_unless_present = "batch"
+        )]
+        to: Option<String>,
         /// The text.
-        #[arg(value_name = "TEXT", allow_hyphen_values = true)]
-        text: String,
+        #[arg(
+            value_name = "TEXT",
+            allow_hyphen_values = true,
+            required_unless_present = "batch"
+        )]
+        text: Option<String>,
+        /// Send many texts over one connection, one after the other, each waited for until
+        /// its ack: one JSON object {"to":…,"text":…} per line of FILE (`-` for stdin), read
+        /// as they come, one event per line. Not spaced like scheduled sends. Exit code: the
+        /// worst outcome (4 in doubt, 1 refused or not sent, 2 a bad line, skipped).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["to", "text"])]
+        batch: Option<std::path::PathBuf>,
         #[command(flatten)]
         data: DataDirArg,
         #[command(flatten)]
@@ -246,10 +261,21 @@ fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Send {
             to,
             text,
+            batch,
             data,
             server,
             json,
-        } => send::run(&to, &text, options::service_options(&data, &server)?, json),
+        } => {
+            let options = options::service_options(&data, &server)?;
+            match (batch, to, text) {
+                (Some(file), _, _) => send_batch::run(&file, options, json),
+                (None, Some(to), Some(text)) => send::run(&to, &text, options, json),
+                // clap requires TO and TEXT without --batch.
+                _ => Err(error::CliError::Usage(
+                    "send needs TO and TEXT, or --batch FILE".into(),
+                )),
+            }
+        }
         Command::Groups { data, server, json } => {
             groups::run(options::service_options(&data, &server)?, json)
         }

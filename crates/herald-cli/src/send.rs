@@ -16,7 +16,7 @@ use crate::printer::emit;
 
 /// How long to wait for the connection before giving up with nothing sent.
 const ONLINE_WAIT: Duration = Duration::from_secs(30);
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// What `--json` prints when the server acked.
 #[derive(Serialize)]
@@ -75,7 +75,9 @@ pub fn run(to: &str, text: &str, options: ServiceOptions, json: bool) -> Result<
     }
 }
 
-async fn send_when_online(
+/// Waits (bounded) until the link is online, then sends one text with a fresh id: (id, chat,
+/// outcome).
+pub(crate) async fn send_when_online(
     service: &Service,
     to: Recipient,
     text: &str,

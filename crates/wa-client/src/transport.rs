@@ -141,10 +141,14 @@ impl Transport for WebSocketTransport {
             headers.insert("Cache-Control", HeaderValue::from_static("no-cache"));
             headers.insert("Pragma", HeaderValue::from_static("no-cache"));
             let connector = tokio_tungstenite::Connector::Rustls(self.tls.clone());
+            // TCP_NODELAY, as browsers set it for WebSockets: with Nagle's algorithm on, a
+            // small frame written while the previous one is unacknowledged (an ack for a
+            // receipt, then the next message) waits for the peer's delayed ACK, up to 40 ms.
+            let disable_nagle = true;
             let (ws, _response) = tokio_tungstenite::connect_async_tls_with_config(
                 request,
                 None,
-                false,
+                disable_nagle,
                 Some(connector),
             )
             .await

@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -53,6 +54,14 @@ pub async fn serve(sim: Simulator, listener: TcpListener) -> Result<(), SimError
         .route("/admin/state", get(state))
         .merge(crate::server_world::routes())
         .with_state(sim);
+    // TCP_NODELAY on every accepted socket, as WhatsApp's servers answer at once: with
+    // Nagle's algorithm on, a receipt written right after an ack waits for the client's
+    // delayed ACK (up to 40 ms), which is the simulator's latency, not the client's.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app).await.map_err(SimError::Serve)
 }
 

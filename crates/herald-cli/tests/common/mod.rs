@@ -127,13 +127,34 @@ impl Cli {
         Cli::spawn_command(command)
     }
 
-    pub fn spawn_command(mut command: Command) -> Cli {
+    pub fn spawn_command(command: Command) -> Cli {
+        Cli::spawn_piped(command, Stdio::null())
+    }
+
+    /// Like `spawn`, with a pipe to the process's stdin.
+    pub fn spawn_with_stdin(
+        args: &[&str],
+        dir: &Path,
+        sim: &Sim,
+    ) -> (Cli, std::process::ChildStdin) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_herald-cli"));
+        command
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir)
+            .args(sim.server_args());
+        let mut cli = Cli::spawn_piped(command, Stdio::piped());
+        let stdin = cli.child.stdin.take().unwrap();
+        (cli, stdin)
+    }
+
+    fn spawn_piped(mut command: Command, stdin: Stdio) -> Cli {
         for var in ["HERALD_DATA_DIR", "HERALD_SERVER", "HERALD_TRUST_ROOT"] {
             command.env_remove(var);
         }
         let mut child = command
             .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
