@@ -15,6 +15,7 @@
 //! EngineHandle::new_qr()         after QrExpired (or LoggedOut): dial for fresh QR codes
 //! EngineHandle::pair_with_phone(phone).await -> Result<String, CommandError>   the XXXX-XXXX code
 //! EngineHandle::logout().await   -> Result<LogoutOutcome, CommandError>  unlink + archive
+//! EngineHandle::lookup(phone).await -> Result<Contact, LookupError>  is the number on WhatsApp
 //! EngineHandle::shutdown().await clean close; awaits every task
 //! ```
 //!
@@ -81,7 +82,9 @@ pub use events::{
     VersionSource,
 };
 pub use lock::{LockError, LockHolder};
-pub use messaging::{Outcome, OutgoingMessage, Prepared, Recipient, SendError, Sent};
+pub use messaging::{
+    Contact, LookupError, Outcome, OutgoingMessage, Prepared, Recipient, SendError, Sent,
+};
 pub use transport::{Link, MemoryTransport, Transport, TransportError, WebSocketTransport};
 pub use version::{SwJsFetcher, VersionError, VersionFetcher};
 
@@ -378,6 +381,26 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.messaging(messaging::Request::Groups { reply }, rx)
             .await
+    }
+
+    /// Asks WhatsApp whether `phone` (digits of an E.164 number) has an account, with the
+    /// contact query a send makes before its first message to a number; the LID in the
+    /// answer is remembered. Waits at most [`messaging::LOOKUP_TIMEOUT`] for the answer;
+    /// offline it fails at once with [`LookupError::Offline`].
+    pub async fn lookup(
+        &self,
+        phone: &wa_core::pair::code::PhoneNumber,
+    ) -> Result<Contact, LookupError> {
+        let (reply, rx) = oneshot::channel();
+        let request = messaging::Request::Lookup {
+            phone: phone.clone(),
+            reply,
+        };
+        self.commands
+            .send(Command::Messaging(request))
+            .await
+            .map_err(|_| LookupError::Stopped)?;
+        rx.await.map_err(|_| LookupError::Stopped)?
     }
 
     async fn messaging<T>(

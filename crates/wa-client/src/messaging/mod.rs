@@ -10,6 +10,7 @@ mod context;
 mod devices;
 mod fanout;
 mod hooks;
+mod lookup;
 mod notifications;
 mod receipts;
 mod receive;
@@ -18,12 +19,14 @@ mod send;
 pub mod types;
 
 use tokio::sync::oneshot;
+use wa_core::pair::code::PhoneNumber;
 use wa_core::stanza::group::GroupInfo;
 use wa_core::stanza::group::ParticipatingGroupsQuery;
 
 pub(crate) use context::Caches;
 pub use context::ACK_TIMEOUT;
 pub(crate) use hooks::{on_message, on_notification, on_receipt, on_request, LinkParts};
+pub use lookup::{Contact, LookupError, LOOKUP_TIMEOUT};
 pub use receive::MAX_RETRY_RECEIPTS;
 pub use types::{
     rejection, Outcome, OutgoingMessage, Prepared, Recipient, RecipientError, SendError,
@@ -58,6 +61,10 @@ pub(crate) enum Request {
     Groups {
         reply: oneshot::Sender<Result<Vec<GroupInfo>, SendError>>,
     },
+    Lookup {
+        phone: PhoneNumber,
+        reply: oneshot::Sender<Result<Contact, LookupError>>,
+    },
 }
 
 impl Request {
@@ -75,6 +82,9 @@ impl Request {
             }
             Request::Groups { reply } => {
                 let _ = reply.send(Err(error));
+            }
+            Request::Lookup { reply, .. } => {
+                let _ = reply.send(Err(LookupError::refused(error)));
             }
         }
     }
@@ -103,6 +113,9 @@ impl Request {
                     .await
                     .map_err(SendError::from);
                 let _ = reply.send(result);
+            }
+            Request::Lookup { phone, reply } => {
+                let _ = reply.send(lookup::lookup(&ctx, &phone).await);
             }
         }
     }
