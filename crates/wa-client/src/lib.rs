@@ -16,6 +16,7 @@
 //! EngineHandle::pair_with_phone(phone).await -> Result<String, CommandError>   the XXXX-XXXX code
 //! EngineHandle::logout().await   -> Result<LogoutOutcome, CommandError>  unlink + archive
 //! EngineHandle::lookup(phone).await -> Result<Contact, LookupError>  is the number on WhatsApp
+//! EngineHandle::counterpart(user) -> Option<Jid>   the same user as LID or phone number
 //! EngineHandle::shutdown().await clean close; awaits every task
 //! ```
 //!
@@ -264,8 +265,9 @@ impl Engine {
         let store_key = store.key_status().clone();
         let (commands_tx, commands_rx) = mpsc::channel(32);
         let (publisher, readers) = Publisher::new(deps.clock.clone(), config.event_capacity);
-        let supervisor =
-            Supervisor::new(Ctx::new(config, deps, store, publisher), lock, commands_rx);
+        let ctx = Ctx::new(config, deps, store, publisher);
+        let store = ctx.store().clone();
+        let supervisor = Supervisor::new(ctx, lock, commands_rx);
         let task = tokio::spawn(supervisor.run());
         Ok(EngineHandle {
             commands: commands_tx,
@@ -274,6 +276,7 @@ impl Engine {
             health: readers.health,
             task: Mutex::new(Some(task)),
             store_key,
+            store,
         })
     }
 }
@@ -287,6 +290,8 @@ pub struct EngineHandle {
     health: HealthView,
     task: Mutex<Option<JoinHandle<()>>>,
     store_key: store::KeyStatus,
+    /// Read here only for the LID ↔ phone-number pairs (`counterpart`).
+    store: Arc<Mutex<store::Store>>,
 }
 
 impl EngineHandle {
@@ -303,6 +308,35 @@ impl EngineHandle {
     /// Where the session store's key is kept, and whether that protects it.
     pub fn store_key(&self) -> &store::KeyStatus {
         &self.store_key
+    }
+
+    /// The same user in the other namespace — `digits@s.whatsapp.net` ↔ `digits@lid` — from
+    /// the pairs the store keeps (learned from contact and device queries, lookups and group
+    /// metadata); `None` when the pair is not known (yet). Devices and agents are ignored.
+    pub fn counterpart(
+        &self,
+        user: &wa_core::binary::Jid,
+    ) -> Result<Option<wa_core::binary::Jid>, store::SignalStoreError> {
+        use wa_core::binary::{Jid, Server};
+        let user = user.to_non_ad();
+        let (found, server) = {
+            let mut store = mutex::lock(&self.store);
+            match user.server {
+                Server::Pn => (
+                    store.signal_transaction(0, |tx| tx.lid_of(&user.to_string()))?,
+                    Server::Lid,
+                ),
+                Server::Lid => (
+                    store.signal_transaction(0, |tx| tx.pn_of(&user.to_string()))?,
+                    Server::Pn,
+                ),
+                _ => return Ok(None),
+            }
+        };
+        // Stored as bare user JIDs; an unreadable one is as good as unknown.
+        Ok(found
+            .and_then(|text| text.parse::<Jid>().ok())
+            .filter(|jid| jid.server == server))
     }
 
     /// A snapshot of the connection's health.
