@@ -231,7 +231,22 @@ fn a_schedule_is_made_shown_edited_paused_and_deleted() {
     // The app sends through the engine (offline here: nothing listens on its port).
     let status = invoke(&w, "scheduler_status", json!({})).unwrap();
     assert_eq!(status["state"], "running", "{status}");
-    assert_eq!(status["checksNumbers"], false);
+    assert_eq!(status["checksNumbers"], true);
+    // Offline the number cannot be asked about: said so, and the schedule is still saved.
+    let check = invoke(
+        &w,
+        "check_number",
+        json!({ "to": "0151 23456789", "region": "DE" }),
+    )
+    .unwrap();
+    assert_eq!(check["status"], "unchecked", "{check}");
+    assert_eq!(check["phone"], "+4915123456789", "{check}");
+    assert!(
+        check["reason"] == "offline" || check["reason"] == "not_linked",
+        "{check}"
+    );
+    let err = invoke(&w, "check_number", json!({ "to": "+1 555" })).unwrap_err();
+    assert_eq!(err["field"], "to", "{err}");
 
     let mut draft = schedule_draft("0151 23456789", 7200);
     draft["region"] = json!("DE");

@@ -1,6 +1,6 @@
 //! End-to-end in demo mode, the Schedules screen: made for 10 s ahead to a demo contact and
-//! followed through its send, one edited, one deleted with confirmation, a bad number refused
-//! on its field; screenshots of the list, the form and the log.
+//! followed through its send, one edited, one deleted with confirmation, a bad number and one
+//! without WhatsApp refused on their field; screenshots of the list, the form and the log.
 //!
 //! Run by `cargo xtask test` on a private Xvfb display and session bus; ignored in a plain
 //! `cargo test`.
@@ -52,6 +52,27 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
     .await;
     click(&client, "#compose-cancel").await;
 
+    // A valid number nobody in the demo world has: WhatsApp says so while it is typed, and
+    // saving is refused on the number's field with nothing saved.
+    compose(&client, "+49 151 2345 6780", "Hello", 600, "once").await;
+    wait_displayed(&client, "#c-check[data-status=not_on_whatsapp]").await;
+    let said = text(&client, "c-check").await;
+    assert!(said.starts_with("Not on WhatsApp"), "{said}");
+    click(&client, "#compose-save").await;
+    wait_text_by(&client, "compose-error", 10, "the refusal", |t| {
+        t.contains("+4915123456780 is not on WhatsApp")
+    })
+    .await;
+    wait_eval(
+        &client,
+        "return document.activeElement.id + ' ' + document.activeElement.getAttribute('aria-invalid')",
+        5,
+        json!("c-phone true"),
+    )
+    .await;
+    click(&client, "#compose-cancel").await;
+    wait_displayed(&client, "#schedules-empty").await;
+
     // One for ten seconds ahead, to a demo contact.
     compose(
         &client,
@@ -61,6 +82,9 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
         "once",
     )
     .await;
+    // Ada is on WhatsApp: the form says so before it is saved.
+    wait_displayed(&client, "#c-check[data-status=on_whatsapp]").await;
+    assert_eq!(text(&client, "c-check").await, "On WhatsApp ✓");
     screenshot(&client, "compose").await;
     due_in(&client, 10).await;
     save(&client).await;
@@ -77,7 +101,8 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
     assert!(first[2].as_str().unwrap().starts_with("in "), "{first}");
 
     // A second, daily one, to edit and then delete.
-    compose(&client, "+49 151 2345 6780", "Daily reminder", 7200, "days").await;
+    // Grace, the demo world's second contact.
+    compose(&client, "+49 151 2345 6790", "Daily reminder", 7200, "days").await;
     save(&client).await;
     wait_list(&client, 2).await;
     hide_toast(&client).await;
@@ -92,7 +117,7 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
     wait_text(
         &client,
         "compose-title",
-        "Edit the schedule to +4915123456780",
+        "Edit the schedule to +4915123456790",
     )
     .await;
     let body = client.find(Locator::Id("c-text")).await.expect("text");
@@ -133,7 +158,7 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
         asked
             .as_str()
             .unwrap_or_default()
-            .starts_with("Delete the schedule to +4915123456780?"),
+            .starts_with("Delete the schedule to +4915123456790?"),
         "{asked}"
     );
 

@@ -49,6 +49,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             schedule_commands::get_schedule,
             schedule_commands::create_schedule,
             schedule_commands::edit_schedule,
+            schedule_commands::check_number,
             schedule_commands::pause_schedule,
             schedule_commands::resume_schedule,
             schedule_commands::duplicate_schedule,

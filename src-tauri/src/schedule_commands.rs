@@ -2,6 +2,7 @@
 //! calls. Drafts arrive as the form's fields (`ScheduleDraft`, camelCase); a mistake comes
 //! back as `{code, message, advice, field}` and nothing is saved.
 
+use herald_core::number_check::NumberCheck;
 use herald_core::schedule::draft::ScheduleDraft;
 use herald_core::schedule::recipient::Country;
 use herald_core::schedule::view::{OccurrenceView, ScheduleView, SendView};
@@ -23,18 +24,34 @@ pub fn get_schedule(state: State<'_, AppState>, id: i64) -> Result<ScheduleView>
     Ok(state.service.schedule(id)?)
 }
 
+/// Saves a new schedule once its number is checked on WhatsApp (refused when WhatsApp says
+/// it has no account; saved when Herald cannot ask now).
 #[tauri::command]
-pub fn create_schedule(state: State<'_, AppState>, draft: ScheduleDraft) -> Result<ScheduleView> {
-    Ok(state.service.create_schedule(&draft)?)
+pub async fn create_schedule(
+    state: State<'_, AppState>,
+    draft: ScheduleDraft,
+) -> Result<ScheduleView> {
+    Ok(state.service.create_schedule_checked(&draft).await?)
 }
 
 #[tauri::command]
-pub fn edit_schedule(
+pub async fn edit_schedule(
     state: State<'_, AppState>,
     id: i64,
     draft: ScheduleDraft,
 ) -> Result<ScheduleView> {
-    Ok(state.service.edit_schedule(id, &draft)?)
+    Ok(state.service.edit_schedule_checked(id, &draft).await?)
+}
+
+/// Whether the form's number is on WhatsApp (`{"status":"on_whatsapp"|"not_on_whatsapp"|
+/// "unchecked"|"not_a_number",…}`); a number that is not valid is refused on `to`.
+#[tauri::command]
+pub async fn check_number(
+    state: State<'_, AppState>,
+    to: String,
+    region: Option<String>,
+) -> Result<NumberCheck> {
+    Ok(state.service.check_number(&to, region.as_deref()).await?)
 }
 
 #[tauri::command]

@@ -10,6 +10,8 @@ import { absolute, dstNote } from './when.js';
 
 const MAX_CHARS = 65536;
 const PREVIEW_AFTER_MS = 250;
+// A number is asked about once typing pauses this long (at once when the field is left).
+const CHECK_AFTER_MS = 700;
 const userZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 // The form's input for each field the Rust side may name.
@@ -21,6 +23,10 @@ const FIELDS = {
 };
 
 let previewTimer = null;
+let checkTimer = null;
+// The number last asked about (country and text) and WhatsApp's answer; `seq` drops answers
+// to a number that was changed while it was being asked.
+let check = { key: '', result: null, seq: 0 };
 let lists = null;
 // The account's groups as WhatsApp last listed them, and why not when it could not.
 let groups = { list: null, why: '' };
@@ -72,6 +78,9 @@ export async function open(schedule, draft = null, note = '') {
   setText($('compose-save'), schedule ? 'Save changes' : 'Save schedule');
   fill(d);
   store.update({ composing: { id: schedule ? schedule.id : null, preview: [], previewError: null } });
+  check = { key: '', result: null, seq: check.seq + 1 };
+  showCheck(null);
+  if (d && kind() === 'phone') scheduleCheck(0);
   setHidden(f, false);
   setText($('compose-error'), note);
   (d ? $(note ? 'c-date' : 'c-text') : $('c-phone')).focus();
@@ -81,6 +90,7 @@ export async function open(schedule, draft = null, note = '') {
 
 export function close() {
   clearTimeout(previewTimer);
+  clearTimeout(checkTimer);
   setHidden(form(), true);
   store.update({ composing: null });
   $('new-schedule-btn').focus();
@@ -160,6 +170,7 @@ async function loadGroups() {
 
 function changed(e) {
   if (e.target.name === 'text') updateCount();
+  if (['phone', 'region', 'toKind'].includes(e.target.name)) scheduleCheck(e.type === 'change' ? 0 : CHECK_AFTER_MS);
   if (e.target.name === 'toKind' && kind() === 'group') loadGroups();
   if (e.target.name === 'groupPick' && e.target.value) form().elements.group.value = e.target.value;
   updateForm();
@@ -171,7 +182,7 @@ function updateCount() {
   setText($('c-count'), `${n.toLocaleString('en')} / ${MAX_CHARS.toLocaleString('en')} characters`);
 }
 
-// Shows the fields the chosen options need, and what Herald can and cannot check yet.
+// Shows the fields the chosen options need, and what Herald cannot list.
 function updateForm() {
   const f = form().elements;
   const group = kind() === 'group';
@@ -182,9 +193,7 @@ function updateForm() {
   if (status && !status.listsGroups) groupNote = 'Herald cannot list your groups: paste the group\'s address, which ends in @g.us.';
   else if (groups.why) groupNote = `${groups.why} Your groups are listed while Herald is online; you can paste a group's address instead.`;
   else if (groups.list && !groups.list.length) groupNote = 'WhatsApp lists no groups for this account.';
-  setText($('c-to-note'), group
-    ? groupNote
-    : (status && !status.checksNumbers ? 'Not checked on WhatsApp yet: Herald checks that the number is valid, but cannot yet ask WhatsApp whether it uses WhatsApp. A number that does not is reported when the message goes.' : ''));
+  setText($('c-to-note'), group ? groupNote : '');
   const repeat = f.repeat.value;
   const show = {
     repeating: repeat !== 'once', weeks: repeat === 'weeks', months: repeat === 'months',
@@ -192,6 +201,70 @@ function updateForm() {
     within: f.catchUp.value === 'within',
   };
   for (const node of form().querySelectorAll('[data-when]')) setHidden(node, !show[node.dataset.when]);
+}
+
+// Whether the number is on WhatsApp, asked of the Rust side once it looks complete. The
+// answer is only shown: saving checks again there, and refuses a number WhatsApp does not know.
+function scheduleCheck(delay) {
+  clearTimeout(checkTimer);
+  checkTimer = setTimeout(checkNumber, delay);
+}
+
+async function checkNumber() {
+  const f = form().elements;
+  const to = f.phone.value.trim();
+  const key = `${f.region.value}|${to}`;
+  if (kind() !== 'phone' || !store.get().composing || to.replace(/\D/g, '').length < 7) {
+    check = { key: '', result: null, seq: check.seq + 1 };
+    showCheck(null);
+    return;
+  }
+  if (key === check.key) return;
+  const seq = check.seq + 1;
+  check = { key, result: null, seq };
+  showCheck({ status: 'checking' });
+  let result;
+  try {
+    result = await call('check_number', { to, region: f.region.value || null });
+  } catch (err) {
+    // Not a valid number (yet): saving names the field; while typing, say nothing.
+    result = err.field === 'to' ? null : { status: 'unchecked', reason: 'failed' };
+  }
+  if (seq !== check.seq) return;
+  check = { key, result, seq };
+  showCheck(result);
+}
+
+const UNCHECKED = {
+  offline: 'Can\'t check while offline — it will be checked when it is sent.',
+  not_linked: 'Can\'t check before this computer is linked — it will be checked when it is sent.',
+  timeout: 'WhatsApp did not answer in time — it will be checked when it is sent.',
+  failed: 'Can\'t check the number now — it will be checked when it is sent.',
+};
+
+function showCheck(result) {
+  const line = $('c-check');
+  const status = result?.status;
+  if (!status || status === 'not_a_number') {
+    line.replaceChildren();
+    line.removeAttribute('data-status');
+    setHidden(line, true);
+    return;
+  }
+  line.dataset.status = status;
+  const pill = (tone, text) => {
+    const span = document.createElement('span');
+    span.className = 'pill';
+    span.dataset.tone = tone;
+    span.textContent = text;
+    return span;
+  };
+  if (status === 'checking') line.replaceChildren('Checking on WhatsApp…');
+  else if (status === 'on_whatsapp') line.replaceChildren(pill('ok', 'On WhatsApp ✓'));
+  else if (status === 'not_on_whatsapp') {
+    line.replaceChildren(pill('bad', 'Not on WhatsApp'), ` ${result.phone} has no WhatsApp account, so a schedule to it cannot be saved.`);
+  } else line.replaceChildren(pill('warn', UNCHECKED[result.reason] ?? UNCHECKED.failed));
+  setHidden(line, false);
 }
 
 function schedulePreview() {

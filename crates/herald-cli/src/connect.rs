@@ -5,6 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use herald_core::schedule::runner::RunnerConfig;
+use herald_core::scheduler::SchedulerSetup;
 use herald_core::service::{Service, ServiceEvent, ServiceOptions};
 use tokio::sync::broadcast::error::RecvError;
 use wa_client::{ConnectionState, EngineEvent};
@@ -20,11 +22,17 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// code); its error ends the run.
 pub type Request<'a> = Pin<Box<dyn Future<Output = Result<(), CliError>> + 'a>>;
 
-/// `connect`.
-pub fn run(options: ServiceOptions, format: Format) -> Result<(), CliError> {
+/// `connect`: the engine, and the scheduler sending through it with the gate's `runner`
+/// limits.
+pub fn run(options: ServiceOptions, runner: RunnerConfig, format: Format) -> Result<(), CliError> {
     runtime()?.block_on(async {
         let mut stop = StopSignals::install()?;
-        let service = Service::start(options)?;
+        let setup = SchedulerSetup {
+            sender: Some(herald_core::scheduler::engine_sender()),
+            runner,
+            ..SchedulerSetup::default()
+        };
+        let service = Service::start_with(options, setup)?;
         stay_connected(&service, format, &mut stop, None).await
     })
 }

@@ -7,6 +7,7 @@ mod connect;
 mod debug_node;
 mod debug_proto;
 mod error;
+mod gate_flags;
 mod groups;
 mod history;
 mod logging;
@@ -55,6 +56,8 @@ enum Command {
         /// One JSON object per line on stdout: the engine's events, each with an "event" key.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        gate: gate_flags::GateArgs,
     },
     /// Link by phone number instead of a QR code, then stay connected like `connect`.
     PairCode {
@@ -228,9 +231,16 @@ fn dispatch(command: Command) -> Result<(), CliError> {
         }
     };
     match command {
-        Command::Connect { data, server, json } => {
-            connect::run(options::service_options(&data, &server)?, human(json, true))
-        }
+        Command::Connect {
+            data,
+            server,
+            json,
+            gate,
+        } => connect::run(
+            options::service_options(&data, &server)?,
+            gate.runner(),
+            human(json, true),
+        ),
         Command::PairCode {
             phone,
             data,

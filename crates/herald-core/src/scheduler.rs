@@ -58,6 +58,10 @@ impl Sender for OnCurrent {
             .transmit(message_id, stanza)
             .await
     }
+
+    async fn other_chats(&self, to: &crate::schedule::recipient::Recipient) -> Vec<String> {
+        EngineSender::new(self.0.get()).other_chats(to).await
+    }
 }
 
 /// How the service runs its scheduler.

@@ -25,8 +25,8 @@ pub const MAX_PREVIEW: usize = 50;
 #[serde(rename_all = "camelCase")]
 pub struct SchedulerStatus {
     pub state: SchedulerState,
-    /// Whether a number is checked on WhatsApp before a schedule is saved. Not yet: the
-    /// engine cannot ask WhatsApp about a number in this build.
+    /// Whether a number is checked on WhatsApp before a schedule is saved (while online;
+    /// see `number_check`).
     pub checks_numbers: bool,
     /// Whether the account's groups can be listed to choose from (from the engine, while
     /// online).
@@ -184,7 +184,7 @@ impl Service {
     pub fn scheduler_status(&self) -> SchedulerStatus {
         SchedulerStatus {
             state: self.shared().scheduler,
-            checks_numbers: false,
+            checks_numbers: true,
             lists_groups: true,
         }
     }

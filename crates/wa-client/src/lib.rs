@@ -15,6 +15,8 @@
 //! EngineHandle::new_qr()         after QrExpired (or LoggedOut): dial for fresh QR codes
 //! EngineHandle::pair_with_phone(phone).await -> Result<String, CommandError>   the XXXX-XXXX code
 //! EngineHandle::logout().await   -> Result<LogoutOutcome, CommandError>  unlink + archive
+//! EngineHandle::lookup(phone).await -> Result<Contact, LookupError>  is the number on WhatsApp
+//! EngineHandle::counterpart(user) -> Option<Jid>   the same user as LID or phone number
 //! EngineHandle::shutdown().await clean close; awaits every task
 //! ```
 //!
@@ -82,7 +84,8 @@ pub use events::{
 };
 pub use lock::{LockError, LockHolder};
 pub use messaging::{
-    Outcome, OutgoingMessage, Prepared, Recipient, SendError, Sent, SkipReason, SkippedDevice,
+    Contact, LookupError, Outcome, OutgoingMessage, Prepared, Recipient, SendError, Sent,
+    SkipReason, SkippedDevice,
 };
 pub use transport::{Link, MemoryTransport, Transport, TransportError, WebSocketTransport};
 pub use version::{SwJsFetcher, VersionError, VersionFetcher};
@@ -263,8 +266,9 @@ impl Engine {
         let store_key = store.key_status().clone();
         let (commands_tx, commands_rx) = mpsc::channel(32);
         let (publisher, readers) = Publisher::new(deps.clock.clone(), config.event_capacity);
-        let supervisor =
-            Supervisor::new(Ctx::new(config, deps, store, publisher), lock, commands_rx);
+        let ctx = Ctx::new(config, deps, store, publisher);
+        let store = ctx.store().clone();
+        let supervisor = Supervisor::new(ctx, lock, commands_rx);
         let task = tokio::spawn(supervisor.run());
         Ok(EngineHandle {
             commands: commands_tx,
@@ -273,6 +277,7 @@ impl Engine {
             health: readers.health,
             task: Mutex::new(Some(task)),
             store_key,
+            store,
         })
     }
 }
@@ -286,6 +291,8 @@ pub struct EngineHandle {
     health: HealthView,
     task: Mutex<Option<JoinHandle<()>>>,
     store_key: store::KeyStatus,
+    /// Read here only for the LID ↔ phone-number pairs (`counterpart`).
+    store: Arc<Mutex<store::Store>>,
 }
 
 impl EngineHandle {
@@ -302,6 +309,35 @@ impl EngineHandle {
     /// Where the session store's key is kept, and whether that protects it.
     pub fn store_key(&self) -> &store::KeyStatus {
         &self.store_key
+    }
+
+    /// The same user in the other namespace — `digits@s.whatsapp.net` ↔ `digits@lid` — from
+    /// the pairs the store keeps (learned from contact and device queries, lookups and group
+    /// metadata); `None` when the pair is not known (yet). Devices and agents are ignored.
+    pub fn counterpart(
+        &self,
+        user: &wa_core::binary::Jid,
+    ) -> Result<Option<wa_core::binary::Jid>, store::SignalStoreError> {
+        use wa_core::binary::{Jid, Server};
+        let user = user.to_non_ad();
+        let (found, server) = {
+            let mut store = mutex::lock(&self.store);
+            match user.server {
+                Server::Pn => (
+                    store.signal_transaction(0, |tx| tx.lid_of(&user.to_string()))?,
+                    Server::Lid,
+                ),
+                Server::Lid => (
+                    store.signal_transaction(0, |tx| tx.pn_of(&user.to_string()))?,
+                    Server::Pn,
+                ),
+                _ => return Ok(None),
+            }
+        };
+        // Stored as bare user JIDs; an unreadable one is as good as unknown.
+        Ok(found
+            .and_then(|text| text.parse::<Jid>().ok())
+            .filter(|jid| jid.server == server))
     }
 
     /// A snapshot of the connection's health.
@@ -380,6 +416,26 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.messaging(messaging::Request::Groups { reply }, rx)
             .await
+    }
+
+    /// Asks WhatsApp whether `phone` (digits of an E.164 number) has an account, with the
+    /// contact query a send makes before its first message to a number; the LID in the
+    /// answer is remembered. Waits at most [`messaging::LOOKUP_TIMEOUT`] for the answer;
+    /// offline it fails at once with [`LookupError::Offline`].
+    pub async fn lookup(
+        &self,
+        phone: &wa_core::pair::code::PhoneNumber,
+    ) -> Result<Contact, LookupError> {
+        let (reply, rx) = oneshot::channel();
+        let request = messaging::Request::Lookup {
+            phone: phone.clone(),
+            reply,
+        };
+        self.commands
+            .send(Command::Messaging(request))
+            .await
+            .map_err(|_| LookupError::Stopped)?;
+        rx.await.map_err(|_| LookupError::Stopped)?
     }
 
     async fn messaging<T>(

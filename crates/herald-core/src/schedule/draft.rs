@@ -101,6 +101,31 @@ impl DraftError {
     }
 }
 
+/// A recipient as a form's `to` and `region` fields give it: a phone number (national in
+/// `region`, or with `+` and the country code) or a user's or group's address.
+pub fn parse_recipient(to: &str, region: Option<&str>) -> Result<Recipient, DraftError> {
+    let to = to.trim();
+    if to.is_empty() {
+        return Err(DraftError::new(
+            "to",
+            "Enter a phone number or choose a group.",
+        ));
+    }
+    let parsed = match region.filter(|r| !r.is_empty()) {
+        Some(region) if !to.starts_with('+') && !to.contains('@') => {
+            Recipient::parse_national(region, to)
+        }
+        _ => Recipient::parse(to),
+    };
+    parsed.map_err(|e| {
+        let message = match &e {
+            RecipientError::BadJid(_) => e.to_string(),
+            _ => format!("{to:?} is not a valid phone number; include the country code."),
+        };
+        DraftError::caused("to", message, e)
+    })
+}
+
 /// A checked draft.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checked {
@@ -137,26 +162,7 @@ impl ScheduleDraft {
     }
 
     fn recipient(&self) -> Result<Recipient, DraftError> {
-        let to = self.to.trim();
-        if to.is_empty() {
-            return Err(DraftError::new(
-                "to",
-                "Enter a phone number or choose a group.",
-            ));
-        }
-        let parsed = match self.region.as_deref().filter(|r| !r.is_empty()) {
-            Some(region) if !to.starts_with('+') && !to.contains('@') => {
-                Recipient::parse_national(region, to)
-            }
-            _ => Recipient::parse(to),
-        };
-        parsed.map_err(|e| {
-            let message = match &e {
-                RecipientError::BadJid(_) => e.to_string(),
-                _ => format!("{to:?} is not a valid phone number; include the country code."),
-            };
-            DraftError::caused("to", message, e)
-        })
+        parse_recipient(&self.to, self.region.as_deref())
     }
 
     /// The timing alone (for a preview, which does not need a recipient or text).

@@ -9,6 +9,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 use wa_client::{EngineHandle, OutgoingMessage, SendError};
 
+use wa_core::binary::{Jid, Server};
+use wa_core::pair::code::PhoneNumber;
+
+use super::recipient::Recipient;
 use super::sender::{Outcome, Outgoing, Rejection, Sender};
 
 /// How long the gate pauses after a rate-limit refusal.
@@ -99,6 +103,38 @@ impl Sender for EngineSender {
 
     async fn transmit(&self, message_id: &str, stanza: &[u8]) -> Outcome {
         outcome_of(self.engine.transmit(message_id, stanza).await)
+    }
+
+    async fn other_chats(&self, to: &Recipient) -> Vec<String> {
+        let Ok(user) = to.chat_jid().parse::<Jid>() else {
+            return Vec::new();
+        };
+        if user.server == Server::Group {
+            return Vec::new();
+        }
+        match self.engine.counterpart(&user) {
+            Ok(Some(other)) => return vec![other.to_string()],
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "the LID of a recipient could not be read");
+                return Vec::new();
+            }
+        }
+        // A number whose LID is not known yet: the contact query its first send makes anyway
+        // tells it (and remembers it), so ask now, before deciding whether to skip.
+        let Recipient::Phone(e164) = to else {
+            return Vec::new();
+        };
+        let Ok(phone) = PhoneNumber::parse(e164.trim_start_matches('+')) else {
+            return Vec::new();
+        };
+        match self.engine.lookup(&phone).await {
+            Ok(contact) => contact.lid.map(|l| l.to_string()).into_iter().collect(),
+            Err(e) => {
+                tracing::debug!(error = %e, "the LID of a number could not be asked");
+                Vec::new()
+            }
+        }
     }
 }
 

@@ -54,6 +54,28 @@ pub fn skips(
     condition && last_inbound_ms.is_some_and(|wrote| wrote > since)
 }
 
+/// When the person behind `chats` — one user's chat as a phone number and as a LID, which
+/// WhatsApp may use for the same person — last wrote to us: the newest of them.
+pub fn last_of(conn: &Connection, chats: &[String]) -> Result<Option<i64>, StoreError> {
+    let mut newest = None;
+    for chat in chats {
+        newest = newest.max(last(conn, chat)?);
+    }
+    Ok(newest)
+}
+
+/// The chats that are one recipient: its own and its counterparts in the other namespace,
+/// each once. Pure.
+pub fn same_person(chat: &str, others: &[String]) -> Vec<String> {
+    let mut all = vec![chat.to_owned()];
+    for other in others {
+        if !all.contains(other) {
+            all.push(other.clone());
+        }
+    }
+    all
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +102,42 @@ mod tests {
                 want,
                 "{condition} {inbound:?} {changed} {sent:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_reply_from_either_namespace_counts() {
+        const PN: &str = "4915123456791@s.whatsapp.net";
+        const LID: &str = "200000000000003@lid";
+        const OTHER: &str = "4915123456789@s.whatsapp.net";
+        // (schedule's chat, the pair the store knows, who wrote when) → skipped
+        // The schedule was changed at 100 and has not sent yet.
+        type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, i64)], bool);
+        let cases: &[Case] = &[
+            // Phone-number schedule, reply from the LID chat: the pair makes it the same person.
+            (PN, &[LID], &[(LID, 150)], true),
+            // … without the pair it cannot be told apart.
+            (PN, &[], &[(LID, 150)], false),
+            // LID schedule, reply from the phone-number chat.
+            (LID, &[PN], &[(PN, 150)], true),
+            // The newest of either counts: an old one in one namespace, a new one in the other.
+            (PN, &[LID], &[(PN, 50), (LID, 150)], true),
+            (PN, &[LID], &[(PN, 50), (LID, 90)], false),
+            // Someone else writing never skips.
+            (PN, &[LID], &[(OTHER, 150)], false),
+            // A counterpart equal to the chat is not counted twice (and changes nothing).
+            (PN, &[PN], &[(PN, 150)], true),
+        ];
+        for (chat, others, wrote, want) in cases {
+            let conn = crate::db::open_in_memory().unwrap();
+            for (from, at) in *wrote {
+                record(&conn, from, Timestamp::from_millisecond(*at).unwrap()).unwrap();
+            }
+            let others: Vec<String> = others.iter().map(|o| o.to_string()).collect();
+            let chats = same_person(chat, &others);
+            assert!(chats.len() <= 2, "{chats:?}");
+            let got = skips(true, last_of(&conn, &chats).unwrap(), 100, None);
+            assert_eq!(got, *want, "{chat} {others:?} {wrote:?}");
         }
     }
 

@@ -357,7 +357,13 @@ impl<S: Sender, C: Clock> Runner<S, C> {
         now: Timestamp,
         mono: Instant,
     ) -> Result<(), RunnerError> {
-        if self.replied_since(send, schedule, chat)? {
+        let others = if may_skip(send, schedule) {
+            // Only the sender is borrowed across the wait: the runner itself is not `Sync`.
+            self.sender.other_chats(&schedule.recipient).await
+        } else {
+            Vec::new()
+        };
+        if self.replied_since(send, schedule, chat, &others)? {
             outbox::mark_skipped(&self.conn, send.id, now)?;
             tracing::info!(schedule = schedule.id, "skipped: the recipient wrote since");
             return self.emit_send(send.id);
@@ -420,18 +426,23 @@ impl<S: Sender, C: Clock> Runner<S, C> {
 
     /// Whether the schedule skips this send because its chat wrote since. Only a send that
     /// never went anywhere can be skipped; one with bytes may already be on their phone.
+    /// A reply from the recipient's LID chat counts for a phone-number schedule and the
+    /// reverse: `others` are its chats in the other namespace, from the engine's LID ↔
+    /// phone-number pairs.
     fn replied_since(
         &self,
         send: &SendRecord,
         schedule: &store::Schedule,
         chat: &str,
+        others: &[String],
     ) -> Result<bool, RunnerError> {
-        if !schedule.skip_if_replied || send.stanza.is_some() || send.attempts > 0 {
+        if !may_skip(send, schedule) {
             return Ok(false);
         }
+        let chats = inbound::same_person(chat, others);
         Ok(inbound::skips(
             true,
-            inbound::last(&self.conn, chat)?,
+            inbound::last_of(&self.conn, &chats)?,
             schedule.changed_ms,
             inbound::last_sent(&self.conn, schedule.id)?,
         ))
@@ -523,4 +534,10 @@ fn add(t: Timestamp, d: Duration) -> Timestamp {
         .ok()
         .and_then(|d| t.checked_add(d).ok())
         .unwrap_or(t)
+}
+
+/// Whether a send may still be skipped for a reply: the schedule asks for it, and the send
+/// never went anywhere (one with bytes may already be on their phone).
+fn may_skip(send: &SendRecord, schedule: &store::Schedule) -> bool {
+    schedule.skip_if_replied && send.stanza.is_none() && send.attempts == 0
 }

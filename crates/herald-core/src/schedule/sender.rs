@@ -57,6 +57,14 @@ pub trait Sender: Send + Sync + 'static {
 
     /// Writes a prepared stanza (the first time or again) and waits for the ack.
     fn transmit(&self, message_id: &str, stanza: &[u8]) -> impl Future<Output = Outcome> + Send;
+
+    /// The recipient's chat in the other namespace — its LID for a phone number and the
+    /// reverse — when the engine knows the pair, so "skip if they have written to me since"
+    /// sees a reply from either. None known: empty.
+    fn other_chats(&self, to: &Recipient) -> impl Future<Output = Vec<String>> + Send {
+        let _ = to;
+        std::future::ready(Vec::new())
+    }
 }
 
 /// A boxed future, for the object-safe form of [`Sender`].
@@ -74,6 +82,7 @@ pub trait DynSender: Send + Sync + 'static {
         message_id: &'a str,
         stanza: &'a [u8],
     ) -> BoxFuture<'a, Outcome>;
+    fn other_chats_boxed<'a>(&'a self, to: &'a Recipient) -> BoxFuture<'a, Vec<String>>;
 }
 
 impl<S: Sender> DynSender for S {
@@ -91,6 +100,10 @@ impl<S: Sender> DynSender for S {
     ) -> BoxFuture<'a, Outcome> {
         Box::pin(self.transmit(message_id, stanza))
     }
+
+    fn other_chats_boxed<'a>(&'a self, to: &'a Recipient) -> BoxFuture<'a, Vec<String>> {
+        Box::pin(self.other_chats(to))
+    }
 }
 
 impl Sender for Arc<dyn DynSender> {
@@ -100,5 +113,9 @@ impl Sender for Arc<dyn DynSender> {
 
     async fn transmit(&self, message_id: &str, stanza: &[u8]) -> Outcome {
         self.as_ref().transmit_boxed(message_id, stanza).await
+    }
+
+    async fn other_chats(&self, to: &Recipient) -> Vec<String> {
+        self.as_ref().other_chats_boxed(to).await
     }
 }

@@ -3,14 +3,18 @@
 //! a phash mismatch), group members from `w:g2` (cached, dropped on `w:gp2`), and the sessions
 //! a device without one gets from its prekey bundle.
 
+use std::time::Duration;
+
 use wa_core::binary::{Jid, Server};
+use wa_core::pair::code::PhoneNumber;
 use wa_core::stanza::bundle::{BundleQuery, DeviceBundle};
 use wa_core::stanza::group::{GroupInfo, GroupInfoQuery};
-use wa_core::stanza::usync::{ContactQuery, DevicesQuery};
+use wa_core::stanza::usync::{ContactQuery, ContactResult, DevicesQuery};
 
 use super::context::{address, Ctx};
 use super::types::{Recipient, SendError};
 use crate::socket::IqError;
+use crate::store::{SignalStoreError, StoreError};
 
 /// The chat a recipient is: a user (a phone number resolved first) or a group.
 pub(crate) async fn resolve_chat(ctx: &Ctx, to: &Recipient) -> Result<Jid, SendError> {
@@ -25,35 +29,64 @@ pub(crate) async fn resolve_chat(ctx: &Ctx, to: &Recipient) -> Result<Jid, SendE
                 // Asked before and on WhatsApp: no need to ask again.
                 return Ok(user);
             }
-            let answer = ctx
-                .handle
-                .query(&ContactQuery {
-                    sid: ctx.sid(),
-                    phones: vec![format!("+{}", phone.as_str())],
-                })
-                .await?;
-            let Some(found) = answer.into_iter().find(|c| c.on_whatsapp) else {
-                return Err(SendError::NotOnWhatsApp(phone.as_str().to_owned()));
-            };
-            // A number goes out as its phone-number user: 1:1 chats use the LID namespace
-            // only when the account is LID-migrated (messaging.md §6.1), and Herald holds no
-            // such flag, so a LID in the answer (in `jid` or `<lid>`) is only remembered.
-            let lid = found
-                .lid
-                .clone()
-                .or_else(|| (found.jid.server == Server::Lid).then(|| found.jid.clone()));
-            if let Some(lid) = &lid {
-                remember_lid(ctx, &user, lid)?;
+            match ask_contact::<SendError>(ctx, phone, None).await? {
+                // A number goes out as its phone-number user: 1:1 chats use the LID
+                // namespace only when the account is LID-migrated (messaging.md §6.1), and
+                // Herald holds no such flag, so a LID in the answer is only remembered.
+                Some(found) if found.on_whatsapp => Ok(user),
+                _ => Err(SendError::NotOnWhatsApp(phone.as_str().to_owned())),
             }
-            Ok(user)
         }
     }
 }
 
-fn remember_lid(ctx: &Ctx, pn: &Jid, lid: &Jid) -> Result<(), SendError> {
+/// Asks WhatsApp about one number with the contact query (within `timeout`, else the
+/// configured IQ timeout) and remembers the LID the answer carries. `None`: the server did
+/// not list the number at all.
+pub(crate) async fn ask_contact<E>(
+    ctx: &Ctx,
+    phone: &PhoneNumber,
+    timeout: Option<Duration>,
+) -> Result<Option<ContactResult>, E>
+where
+    E: From<IqError> + From<SignalStoreError> + From<StoreError>,
+{
+    let query = ContactQuery {
+        sid: ctx.sid(),
+        phones: vec![format!("+{}", phone.as_str())],
+    };
+    let answer = match timeout {
+        Some(t) => ctx.handle.query_with_timeout(&query, t).await?,
+        None => ctx.handle.query(&query).await?,
+    };
+    // One number asked, one user answered; should a server list more, the one that has
+    // WhatsApp is the answer.
+    let found = answer
+        .iter()
+        .find(|c| c.on_whatsapp)
+        .or(answer.first())
+        .cloned();
+    if let Some(found) = found.as_ref().filter(|c| c.on_whatsapp) {
+        // The LID comes in `<lid>`, or as the answer's own JID from a server that answers
+        // in the LID namespace; either way it is the LID of the number asked.
+        let lid = found
+            .lid
+            .as_ref()
+            .or((found.jid.server == Server::Lid).then_some(&found.jid));
+        if let Some(lid) = lid {
+            remember_lid::<E>(ctx, &Jid::new(phone.as_str(), Server::Pn), lid)?;
+        }
+    }
+    Ok(found)
+}
+
+fn remember_lid<E>(ctx: &Ctx, pn: &Jid, lid: &Jid) -> Result<(), E>
+where
+    E: From<SignalStoreError> + From<StoreError>,
+{
     let (pn, lid) = (pn.to_non_ad().to_string(), lid.to_non_ad().to_string());
     ctx.store()
-        .signal_transaction(ctx.now_ms(), |tx| tx.put_lid(&pn, &lid))?;
+        .signal_transaction(ctx.now_ms(), |tx| tx.put_lid(&pn, &lid).map_err(E::from))?;
     Ok(())
 }
 
@@ -77,7 +110,7 @@ pub(crate) async fn devices_of(ctx: &Ctx, users: &[Jid]) -> Result<Vec<Jid>, Sen
             .await?;
         for user in &answer {
             if let (Server::Pn, Some(lid)) = (&user.user.server, &user.lid) {
-                remember_lid(ctx, &user.user, lid)?;
+                remember_lid::<SendError>(ctx, &user.user, lid)?;
             }
         }
         let mut caches = ctx.caches();
@@ -140,8 +173,8 @@ pub(crate) async fn group_info(ctx: &Ctx, group: &Jid) -> Result<GroupInfo, Send
     for p in &info.participants {
         if let Some(other) = &p.other {
             match (&p.jid.server, &other.server) {
-                (Server::Lid, Server::Pn) => remember_lid(ctx, other, &p.jid)?,
-                (Server::Pn, Server::Lid) => remember_lid(ctx, &p.jid, other)?,
+                (Server::Lid, Server::Pn) => remember_lid::<SendError>(ctx, other, &p.jid)?,
+                (Server::Pn, Server::Lid) => remember_lid::<SendError>(ctx, &p.jid, other)?,
                 _ => {}
             }
         }

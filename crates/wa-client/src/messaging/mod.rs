@@ -11,6 +11,7 @@ mod devices;
 mod fanout;
 mod history;
 mod hooks;
+mod lookup;
 mod notifications;
 mod receipt_batch;
 mod receipts;
@@ -20,12 +21,14 @@ mod send;
 pub mod types;
 
 use tokio::sync::oneshot;
+use wa_core::pair::code::PhoneNumber;
 use wa_core::stanza::group::GroupInfo;
 use wa_core::stanza::group::ParticipatingGroupsQuery;
 
 pub(crate) use context::Caches;
 pub use context::ACK_TIMEOUT;
 pub(crate) use hooks::{on_message, on_notification, on_receipt, on_request, LinkParts};
+pub use lookup::{Contact, LookupError, LOOKUP_TIMEOUT};
 pub use receipt_batch::{BATCH_MAX, BATCH_WINDOW};
 pub use receive::MAX_RETRY_RECEIPTS;
 pub use types::{
@@ -62,6 +65,10 @@ pub(crate) enum Request {
     Groups {
         reply: oneshot::Sender<Result<Vec<GroupInfo>, SendError>>,
     },
+    Lookup {
+        phone: PhoneNumber,
+        reply: oneshot::Sender<Result<Contact, LookupError>>,
+    },
 }
 
 impl Request {
@@ -79,6 +86,9 @@ impl Request {
             }
             Request::Groups { reply } => {
                 let _ = reply.send(Err(error));
+            }
+            Request::Lookup { reply, .. } => {
+                let _ = reply.send(Err(LookupError::refused(error)));
             }
         }
     }
@@ -107,6 +117,9 @@ impl Request {
                     .await
                     .map_err(SendError::from);
                 let _ = reply.send(result);
+            }
+            Request::Lookup { phone, reply } => {
+                let _ = reply.send(lookup::lookup(&ctx, &phone).await);
             }
         }
     }

@@ -148,7 +148,17 @@ fn send_direct(
         .accounts
         .get(to)
         .ok_or_else(|| SendError::NoSuchChat(to.to_owned()))?;
-    let addressing = recipient.addressing;
+    // A LID-addressed contact writes from its LID, whatever namespace the other side's chats
+    // use (as a LID-migrated account does on WhatsApp).
+    let sender_on_lid = world
+        .accounts
+        .get(&from.pn)
+        .is_some_and(|a| a.addressing == Addressing::Lid);
+    let addressing = if sender_on_lid {
+        Addressing::Lid
+    } else {
+        recipient.addressing
+    };
     let chat = recipient.user_jid(addressing);
     let mut targets: BTreeSet<DeviceAddr> = devices_of(world, store, to)
         .into_iter()
