@@ -16,6 +16,7 @@ pub mod state;
 pub mod tray;
 pub mod updater;
 pub mod window;
+pub mod window_place;
 
 use crate::demo::Demo;
 use herald_core::service::{Service, ServiceOptions};

@@ -2,50 +2,60 @@
 //! processes while Herald lives on in the tray. It comes back where it was: the size and place
 //! it had when it closed are kept for the next one.
 
-use std::sync::Mutex;
-
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
-use wa_client::mutex::lock;
+
+use crate::window_place::{LastPlace, Opening, Rect, MIN_SIZE};
 
 /// The main window's label.
 pub const MAIN: &str = "main";
 
-/// The size a first window opens at, in logical pixels.
-const DEFAULT_SIZE: (f64, f64) = (980.0, 700.0);
-
-/// The main window's last size and place, in logical pixels, while the app runs.
-#[derive(Debug, Default)]
-pub struct LastPlace(Mutex<Option<Place>>);
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Place {
-    x: f64,
-    y: f64,
-    width: f64,
-    height: f64,
-}
-
-impl LastPlace {
-    fn get(&self) -> Option<Place> {
-        *lock(&self.0)
-    }
-
-    fn set(&self, place: Place) {
-        *lock(&self.0) = Some(place);
-    }
-}
-
-/// Reads where `window` is now; `None` where the platform cannot say.
-fn place_of<R: Runtime>(window: &tauri::WebviewWindow<R>) -> Option<Place> {
+/// Reads where `window` is now (outer place, inner size); `None` where the platform cannot
+/// say.
+fn place_of<R: Runtime>(window: &tauri::WebviewWindow<R>) -> Option<Rect> {
     let scale = window.scale_factor().ok()?;
     let position = window.outer_position().ok()?.to_logical::<f64>(scale);
     let size = window.inner_size().ok()?.to_logical::<f64>(scale);
-    Some(Place {
+    Some(Rect {
         x: position.x,
         y: position.y,
         width: size.width,
         height: size.height,
     })
+}
+
+/// The screens there are now, in logical pixels; empty where the platform cannot say.
+fn screens<R: Runtime>(app: &AppHandle<R>) -> Vec<Rect> {
+    let Ok(monitors) = app.available_monitors() else {
+        return Vec::new();
+    };
+    let mut all: Vec<(bool, Rect)> = monitors
+        .iter()
+        .map(|m| {
+            let scale = m.scale_factor();
+            let position = m.position().to_logical::<f64>(scale);
+            let size = m.size().to_logical::<f64>(scale);
+            (
+                false,
+                Rect {
+                    x: position.x,
+                    y: position.y,
+                    width: size.width,
+                    height: size.height,
+                },
+            )
+        })
+        .collect();
+    // The primary screen first: a window whose screen is gone moves there.
+    if let Ok(Some(primary)) = app.primary_monitor() {
+        let at = primary.position();
+        let scale = primary.scale_factor();
+        let at = at.to_logical::<f64>(scale);
+        for (is_primary, rect) in &mut all {
+            *is_primary = rect.x == at.x && rect.y == at.y;
+        }
+    }
+    all.sort_by_key(|(is_primary, _)| !*is_primary);
+    all.into_iter().map(|(_, rect)| rect).collect()
 }
 
 /// Shows and focuses the main window, creating it if it was closed.
@@ -58,15 +68,15 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
     }
     // Managing a second time is a no-op, so the first window to open sets this up.
     app.manage(LastPlace::default());
-    let last = app.state::<LastPlace>().get();
+    let opening = app.state::<LastPlace>().opening(&screens(app));
     let mut builder = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
         .title("Herald")
-        .min_inner_size(720.0, 520.0);
-    builder = match last {
-        Some(place) => builder
+        .min_inner_size(MIN_SIZE.0, MIN_SIZE.1);
+    builder = match opening {
+        Opening::At(place) => builder
             .inner_size(place.width, place.height)
             .position(place.x, place.y),
-        None => builder.inner_size(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
+        Opening::Fresh { width, height } => builder.inner_size(width, height),
     };
     match builder.build() {
         Ok(window) => {
@@ -75,7 +85,7 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
             window.on_window_event(move |event| {
                 if let WindowEvent::CloseRequested { .. } = event {
                     if let Some(place) = place_of(&this) {
-                        handle.state::<LastPlace>().set(place);
+                        handle.state::<LastPlace>().closed_at(place);
                     }
                 }
             });

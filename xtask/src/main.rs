@@ -14,6 +14,7 @@ mod run;
 #[cfg(test)]
 mod seams;
 mod setup;
+mod smaps;
 mod step;
 mod test;
 
@@ -35,8 +36,9 @@ commands:
                              .deb of the debug build instead (what the install test does)
   measure                    release build: launch-to-paint time and memory of the app and its
                              WebKit processes, window open and in the tray (Linux)
-  measure-serve              release build: herald-cli serve linked to wa-sim, idle memory with
-                             1,000 schedules, GET /health at ~1,000 req/s for 60 s under wrk (Linux)
+  measure-serve [--no-load]  release build: herald-cli serve linked to wa-sim, idle memory with
+                             1,000 schedules, GET /health at ~1,000 req/s for 60 s under wrk (Linux);
+                             --no-load stops after the idle figures
 ";
 
 fn main() -> ExitCode {
@@ -46,7 +48,7 @@ fn main() -> ExitCode {
         Some("run") => run::RunOptions::parse(&args[1..]).and_then(|o| run::run(&o)),
         Some("test") => test::run_all(&args[1..]),
         Some("measure") => measure::run(),
-        Some("measure-serve") => measure_serve::run(),
+        Some("measure-serve") => measure_serve::run(&args[1..]),
         Some("bundle") => bundle::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");

@@ -174,9 +174,7 @@ fn report(what: &str, pid: u32) {
             rss as f64 / 1024.0,
             pss as f64 / 1024.0
         );
-        for (mapping, kb) in biggest_mappings(p) {
-            println!("      {:>7.1} MB  {mapping}", kb as f64 / 1024.0);
-        }
+        crate::smaps::print_top(p, TOP_MAPPINGS);
     }
     println!(
         "  {:<24} RSS {:>7.1} MB  PSS {:>7.1} MB",
@@ -190,39 +188,6 @@ fn report(what: &str, pid: u32) {
     if others > 0 {
         println!("  note: {others} other WebKit processes were running and share pages with these");
     }
-}
-
-/// PSS in kB by mapped file (anonymous memory and the heap under their own names), biggest
-/// first.
-fn biggest_mappings(pid: u32) -> Vec<(String, u64)> {
-    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
-    let mut by_name: Vec<(String, u64)> = Vec::new();
-    let mut current = String::new();
-    for line in smaps.lines() {
-        let mut fields = line.split_whitespace();
-        let Some(first) = fields.next() else { continue };
-        if first.contains('-') && first.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
-            // A mapping's header: range, permissions, offset, device, inode, then the path.
-            let path: Vec<&str> = fields.skip(4).collect();
-            current = if path.is_empty() {
-                "[anonymous]".to_owned()
-            } else {
-                path.join(" ")
-            };
-        } else if first == "Pss:" {
-            let kb = fields
-                .next()
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0);
-            match by_name.iter_mut().find(|(name, _)| *name == current) {
-                Some((_, total)) => *total += kb,
-                None => by_name.push((current.clone(), kb)),
-            }
-        }
-    }
-    by_name.sort_by_key(|(_, kb)| std::cmp::Reverse(*kb));
-    by_name.truncate(TOP_MAPPINGS);
-    by_name
 }
 
 /// WebKit processes on the machine that are not below `pid`.

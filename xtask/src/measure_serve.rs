@@ -17,11 +17,18 @@ const IDLE: Duration = Duration::from_secs(30);
 const CONNECTIONS: u32 = 12;
 const PAUSE_MS: u32 = 10;
 const LOAD_SECS: u32 = 60;
+/// Mappings listed with the idle figures.
+const TOP_MAPPINGS: usize = 6;
 
-pub fn run() -> Result<(), String> {
+pub fn run(args: &[String]) -> Result<(), String> {
     if !cfg!(target_os = "linux") {
         return Err("measure-serve reads /proc: Linux only".into());
     }
+    let load = match args {
+        [] => true,
+        [flag] if flag == "--no-load" => false,
+        other => return Err(format!("measure-serve: unknown arguments {other:?}")),
+    };
     crate::setup::ensure(crate::setup::Mode::Quiet)?;
     let root = crate::root();
     sh(Command::new(crate::cargo()).current_dir(&root).args([
@@ -49,6 +56,14 @@ pub fn run() -> Result<(), String> {
         ("X-API-Key", key.as_str()),
         ("Content-Type", "application/json"),
     ];
+    std::thread::sleep(IDLE);
+    let empty = memory(pid)?;
+    println!(
+        "serve, linked, no schedule yet, after {} s idle: RSS {:.1} MB, PSS {:.1} MB",
+        IDLE.as_secs(),
+        mb(empty.rss_kb),
+        mb(empty.pss_kb)
+    );
     for i in 0..SCHEDULES {
         // Spread over the week so the outbox holds 1,000 waiting sends, none due soon.
         let body = format!(
@@ -71,6 +86,12 @@ pub fn run() -> Result<(), String> {
         mb(idle.rss_kb),
         mb(idle.pss_kb)
     );
+    crate::smaps::print_top(pid, TOP_MAPPINGS);
+    let (_, reported) = http(&daemon.addr, "GET", "/health/memory", &headers, "")?;
+    println!("  GET /health/memory: {reported}");
+    if !load {
+        return Ok(());
+    }
 
     let script = work.join("pace.lua");
     std::fs::write(

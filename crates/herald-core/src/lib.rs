@@ -12,6 +12,7 @@ pub mod demo;
 pub mod export;
 pub mod health;
 pub mod history;
+pub mod memory;
 pub mod number_check;
 pub mod offline;
 pub mod presentation;

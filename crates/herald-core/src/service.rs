@@ -90,6 +90,8 @@ struct Inner {
     running: tokio::sync::Mutex<Running>,
     shared: Arc<Mutex<Shared>>,
     pub(crate) scheduler: Scheduler,
+    /// Gives memory back after bursts of work (`crate::memory`).
+    release: JoinHandle<()>,
 }
 
 struct Running {
@@ -152,6 +154,7 @@ impl Service {
                 running: tokio::sync::Mutex::new(Running { engine, pump }),
                 shared,
                 scheduler,
+                release: tokio::spawn(crate::memory::release_task()),
             }),
         })
     }
@@ -330,6 +333,7 @@ impl Service {
     /// state before the stream ends.
     pub async fn shutdown(&self) {
         let mut running = self.inner.running.lock().await;
+        self.inner.release.abort();
         self.inner.scheduler.stop();
         running.engine.shutdown().await;
         // The pump forwards the engine's last events and ends after `closed`; a pump stuck on

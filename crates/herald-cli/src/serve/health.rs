@@ -92,7 +92,7 @@ pub struct Ready {
 pub struct Memory {
     /// Resident memory of this process (null where the platform does not tell).
     pub rss_bytes: Option<u64>,
-    /// Heap in use: null, since the system allocator does not report it.
+    /// Heap in use as the allocator counts it (glibc); null where it does not tell.
     pub heap_bytes: Option<u64>,
     /// The app database with its write-ahead log.
     pub database_bytes: u64,
@@ -227,7 +227,7 @@ pub async fn memory(State(app): State<AppState>) -> Json<Memory> {
         .sum();
     Json(Memory {
         rss_bytes: herald_core::health::process_memory(),
-        heap_bytes: None,
+        heap_bytes: herald_core::memory::heap_in_use(),
         database_bytes,
         session_bytes: folder_size(&dir.join(herald_core::offline::SESSION_DIR)),
     })

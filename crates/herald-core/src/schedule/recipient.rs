@@ -49,6 +49,7 @@ pub struct Country {
 
 /// Every country in the phone-number library's metadata, by region code.
 pub fn countries() -> Vec<Country> {
+    crate::memory::note_work();
     let mut all: Vec<Country> = phonenumber::metadata::DATABASE
         .iter()
         // "001" and the like are non-geographic numbering plans, not countries to pick.
@@ -62,6 +63,25 @@ pub fn countries() -> Vec<Country> {
     all
 }
 
+/// How many of the phone-number library's compiled rules are held now.
+pub fn compiled_rules() -> usize {
+    match phonenumber::metadata::DATABASE.cache().lock() {
+        Ok(cache) => cache.len(),
+        Err(_) => 0,
+    }
+}
+
+/// Drops the phone-number library's compiled rules (it compiles each on first use and keeps
+/// up to 100, megabytes in all); the next check compiles what it needs again. The library's
+/// metadata itself stays: it is a global the library never frees.
+pub fn forget_compiled_rules() {
+    // A poisoned lock means a check panicked inside the library, which then panics on every
+    // use anyway; nothing to clear then.
+    if let Ok(mut cache) = phonenumber::metadata::DATABASE.cache().lock() {
+        cache.clear();
+    }
+}
+
 impl Recipient {
     /// Parses what a person typed: `+49 151 2345 6789` (with `+` and the country code), or a
     /// JID.
@@ -70,6 +90,7 @@ impl Recipient {
         if input.contains('@') {
             return parse_jid(input);
         }
+        crate::memory::note_work();
         // Without a region the library needs the `+`; bare digits are taken as international.
         let text = if input.starts_with('+') {
             input.to_owned()
@@ -97,6 +118,7 @@ impl Recipient {
             .to_ascii_uppercase()
             .parse()
             .map_err(|_| RecipientError::UnknownRegion(region.to_owned()))?;
+        crate::memory::note_work();
         let input = input.trim();
         let number =
             phonenumber::parse(Some(id), input).map_err(|source| RecipientError::Unparsable {
