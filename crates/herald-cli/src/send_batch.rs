@@ -182,11 +182,11 @@ fn fatal(e: &CliError) -> bool {
 }
 
 /// A read line: its number and text, or why it could not be read.
-type Read1 = (u64, Result<String, String>);
+type InputLine = (u64, Result<String, String>);
 
 /// Reads `source` on a thread of its own (stdin has no async reader in our runtime), line by
 /// line, so a producer writing into a pipe is answered as it goes.
-fn spawn_reader(source: Box<dyn Read + Send>) -> mpsc::Receiver<Read1> {
+fn spawn_reader(source: Box<dyn Read + Send>) -> mpsc::Receiver<InputLine> {
     let (tx, rx) = mpsc::channel(READ_AHEAD);
     std::thread::spawn(move || {
         let mut n = 0;
@@ -259,7 +259,7 @@ pub fn run(source: &Path, options: ServiceOptions, json: bool) -> Result<(), Cli
 
 async fn send_all(
     service: &Service,
-    mut lines: mpsc::Receiver<Read1>,
+    mut lines: mpsc::Receiver<InputLine>,
     stop: &mut StopSignals,
     print: &impl Fn(Event<'_>) -> Result<(), CliError>,
 ) -> Result<Tally, CliError> {
