@@ -91,3 +91,37 @@ async fn a_groups_burst_of_delivery_receipts_is_recorded_acked_and_published() {
     assert_eq!(seen(&h.sim, &members[0], 0, &sent.prepared.id).0, 1);
     h.engine.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_same_bytes_twice_in_a_row_show_once_and_the_copys_retry_is_refused() {
+    // Baileys answers a byte-identical copy with a retry receipt; it comes right after the
+    // same device's delivery receipt, which must be recorded before the retry is decided
+    // (the batcher is flushed first; under tokio's paused clock the batch has usually been
+    // committed by then anyway, so this guards the outcome rather than the race).
+    let sim = world(vec![wa_sim::ContactSpec {
+        duplicates: wa_sim::DuplicateBehaviour::Retry,
+        ..contact(ADA, 0)
+    }]);
+    let h = online(sim, "receipt-flush").await;
+    let prepared = h
+        .engine
+        .prepare(text("3EB0RB00000000000000003", user(ADA), "only once"))
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let outcome = h
+            .engine
+            .transmit(&prepared.id, &prepared.stanza)
+            .await
+            .unwrap();
+        assert!(acked(&outcome), "{outcome:?}");
+    }
+    settle().await;
+    let (shown, refused, _) = seen(&h.sim, ADA, 0, &prepared.id);
+    assert_eq!(
+        (shown, refused),
+        (1, 1),
+        "shown once, the copy refused, no resend"
+    );
+    h.engine.shutdown().await;
+}

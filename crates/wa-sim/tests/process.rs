@@ -226,6 +226,30 @@ async fn the_world_control_api_speaks_json_and_refuses_bad_bodies_in_json() {
     )
     .await;
     assert_eq!(status, 400, "no such contact");
+
+    // The bundle controls: a companion runs out of one-time prekeys, a bundle is broken and
+    // mended; an unknown device is refused.
+    let device = format!(r#"{{"pn":"{pn}","device":1}}"#);
+    let (status, body) = http("POST", &admin("drain-prekeys"), &device).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["dropped"].as_u64().is_some_and(|n| n > 0), "{body}");
+    let (_, body) = http("POST", &admin("drain-prekeys"), &device).await;
+    assert_eq!(body["dropped"], 0, "nothing left the second time");
+    let (status, body) = http("POST", &admin("bundle-signature"), &device).await;
+    assert_eq!((status, &body["broken"]), (200, &serde_json::json!(true)));
+    let mend = format!(r#"{{"pn":"{pn}","device":1,"broken":false}}"#);
+    let (_, body) = http("POST", &admin("bundle-signature"), &mend).await;
+    assert_eq!(body["broken"], false);
+    let (status, _) = http(
+        "POST",
+        &admin("bundle-signature"),
+        &format!(r#"{{"pn":"{pn}","device":9}}"#),
+    )
+    .await;
+    assert_eq!(status, 400, "no such device");
+    // No companion is linked: there is nobody to sync history to.
+    let (status, body) = http("POST", &admin("history-sync"), r#"{"device":1}"#).await;
+    assert_eq!((status, &body["ok"]), (400, &serde_json::json!(false)));
     drop(sim);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -80,7 +80,7 @@ pub(crate) struct Caches {
     /// Retry receipts sent per received message id (at most 5 each).
     pub retries_sent: HashMap<String, u32>,
     /// Where this connection's receipts wait to be recorded (started with the first one).
-    pub receipts: Option<tokio::sync::mpsc::UnboundedSender<super::receipt_batch::Pending>>,
+    pub receipts: Option<tokio::sync::mpsc::UnboundedSender<super::receipt_batch::Item>>,
 }
 
 /// One connection's messaging context, shared by the tasks that send and the loop that

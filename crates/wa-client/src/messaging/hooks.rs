@@ -11,7 +11,7 @@ use wa_core::binary::Node;
 
 use super::context::{Caches, Ctx as MsgCtx, Me, ACK_TIMEOUT};
 use super::notifications;
-use super::receipt_batch;
+use super::receipt_batch::{self, Item};
 use super::receipts::{self, answer_retry, Handled};
 use super::receive;
 use super::types::SendError;
@@ -104,14 +104,15 @@ pub(crate) fn on_receipt(ctx: &Ctx, link: LinkParts<'_>, node: &Node) -> Receipt
         Handled::Record(mut pending) => {
             pending.ack = ack;
             let mut caches = messaging.caches();
-            let pending = match &caches.receipts {
-                Some(tx) => tx.send(pending).err().map(|returned| returned.0),
-                None => Some(pending),
+            let item = Item::Receipt(Box::new(pending));
+            let item = match &caches.receipts {
+                Some(tx) => tx.send(item).err().map(|returned| returned.0),
+                None => Some(item),
             };
-            if let Some(pending) = pending {
+            if let Some(item) = item {
                 // The first receipt of this connection (or the batcher ended): start one.
                 let (tx, task) = receipt_batch::start(&messaging, ctx.out().emitter());
-                if tx.send(pending).is_ok() {
+                if tx.send(item).is_ok() {
                     caches.receipts = Some(tx);
                     work.tasks.push(Box::pin(task));
                 }
@@ -120,7 +121,18 @@ pub(crate) fn on_receipt(ctx: &Ctx, link: LinkParts<'_>, node: &Node) -> Receipt
         Handled::Retry(event, receipt) => {
             ctx.out().emit(event);
             work.ack_now = ack;
+            // The delivery receipts before this one are recorded first: a device that
+            // confirmed delivery is refused a resend.
+            let (done, recorded) = tokio::sync::oneshot::channel();
+            let flushing = messaging
+                .caches()
+                .receipts
+                .as_ref()
+                .is_some_and(|tx| tx.send(Item::Flush(done)).is_ok());
             work.tasks.push(Box::pin(async move {
+                if flushing {
+                    let _ = recorded.await;
+                }
                 match answer_retry(&messaging, &receipt).await {
                     Ok(Ok(())) => {}
                     Ok(Err(why)) => tracing::debug!(?why, id = %receipt.id, "retry not answered"),

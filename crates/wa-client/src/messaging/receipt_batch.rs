@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use wa_core::binary::Node;
 
 use super::context::Ctx;
@@ -35,13 +35,22 @@ pub(crate) struct Pending {
     pub event: EngineEvent,
 }
 
+/// What the batcher is handed.
+pub(crate) enum Item {
+    /// A receipt to record.
+    Receipt(Box<Pending>),
+    /// Record what is waiting now, then say so: a retry receipt is decided on what the store
+    /// says was delivered, so the delivery receipts before it must be in it.
+    Flush(oneshot::Sender<()>),
+}
+
 /// Starts a batcher for one connection: where to hand receipts, and the task that records
 /// them (it ends when the sender is dropped, with the connection's caches).
 pub(crate) fn start(
     ctx: &Ctx,
     out: Emitter,
 ) -> (
-    mpsc::UnboundedSender<Pending>,
+    mpsc::UnboundedSender<Item>,
     impl std::future::Future<Output = ()> + Send + 'static,
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -53,31 +62,48 @@ pub(crate) fn start(
     (tx, run(ctx, out, rx))
 }
 
-async fn run(ctx: Ctx, out: Emitter, mut rx: mpsc::UnboundedReceiver<Pending>) {
+async fn run(ctx: Ctx, out: Emitter, mut rx: mpsc::UnboundedReceiver<Item>) {
     while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
+        let mut batch = Vec::new();
+        let mut flushed = Vec::new();
+        match first {
+            Item::Receipt(p) => batch.push(*p),
+            Item::Flush(done) => flushed.push(done),
+        }
         let deadline = tokio::time::Instant::now() + BATCH_WINDOW;
-        while batch.len() < BATCH_MAX {
+        while flushed.is_empty() && batch.len() < BATCH_MAX {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(next)) => batch.push(next),
+                Ok(Some(Item::Receipt(next))) => batch.push(*next),
+                Ok(Some(Item::Flush(done))) => flushed.push(done),
                 Ok(None) | Err(_) => break,
             }
         }
-        if let Err(e) = record(&ctx, &batch) {
-            // Not acked: the server keeps them and sends them again.
-            tracing::warn!(error = %e, receipts = batch.len(), "could not record receipts; left unacked");
-            continue;
+        if !batch.is_empty() && !commit(&ctx, &out, batch).await {
+            return;
         }
-        for pending in batch {
-            if let Some(ack) = pending.ack {
-                if ctx.handle.send(ack).await.is_err() {
-                    // The connection is gone; the rest are recorded and will come again.
-                    return;
-                }
-            }
-            out.emit(pending.event);
+        for done in flushed {
+            let _ = done.send(());
         }
     }
+}
+
+/// Records a batch, then acks and publishes it; false once the connection is gone.
+async fn commit(ctx: &Ctx, out: &Emitter, batch: Vec<Pending>) -> bool {
+    if let Err(e) = record(ctx, &batch) {
+        // Not acked: the server keeps them and sends them again.
+        tracing::warn!(error = %e, receipts = batch.len(), "could not record receipts; left unacked");
+        return true;
+    }
+    for pending in batch {
+        if let Some(ack) = pending.ack {
+            if ctx.handle.send(ack).await.is_err() {
+                // The connection is gone; the rest are recorded and will come again.
+                return false;
+            }
+        }
+        out.emit(pending.event);
+    }
+    true
 }
 
 /// One transaction for the whole batch.

@@ -1,8 +1,8 @@
-//! Receipts for the messages we sent: delivery and read marks recorded per device and
-//! published, and retry receipts answered for the one device that asked (messaging.md §3.4):
-//! same id, the session rebuilt from the receipt's keys when it has them, at most 5 times per
-//! device, and never for a device that already confirmed delivery — a second copy would show
-//! twice.
+//! Receipts for the messages we sent: delivery and read marks read here and recorded per
+//! device in batches (`receipt_batch`), and retry receipts answered for the one device that
+//! asked (messaging.md §3.4): same id, the session rebuilt from the receipt's keys when it has
+//! them, at most 5 times per device, and never for a device that already confirmed delivery —
+//! a second copy would show twice.
 
 use prost::Message as _;
 use rand::rngs::OsRng;
