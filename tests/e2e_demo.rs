@@ -300,7 +300,7 @@ async fn the_window_follows_a_dark_desktop_theme() {
     )
     .await;
     wait_displayed(&client, "#c-preview li[data-dst=gap]").await;
-    wait_displayed(&client, "#c-check[data-status=on_whatsapp]").await;
+    wait_number_check(&client, "on_whatsapp: On WhatsApp ✓").await;
     eval(
         &client,
         "document.getElementById('c-preview-title').scrollIntoView({ block: 'center' }); return null",

@@ -55,9 +55,11 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
     // A valid number nobody in the demo world has: WhatsApp says so while it is typed, and
     // saving is refused on the number's field with nothing saved.
     compose(&client, "+49 151 2345 6780", "Hello", 600, "once").await;
-    wait_displayed(&client, "#c-check[data-status=not_on_whatsapp]").await;
-    let said = text(&client, "c-check").await;
-    assert!(said.starts_with("Not on WhatsApp"), "{said}");
+    wait_number_check(
+        &client,
+        "not_on_whatsapp: Not on WhatsApp +4915123456780 has no WhatsApp account, so a schedule to it cannot be saved.",
+    )
+    .await;
     click(&client, "#compose-save").await;
     wait_text_by(&client, "compose-error", 10, "the refusal", |t| {
         t.contains("+4915123456780 is not on WhatsApp")
@@ -83,8 +85,7 @@ async fn schedules_are_made_edited_and_deleted_in_the_window() {
     )
     .await;
     // Ada is on WhatsApp: the form says so before it is saved.
-    wait_displayed(&client, "#c-check[data-status=on_whatsapp]").await;
-    assert_eq!(text(&client, "c-check").await, "On WhatsApp ✓");
+    wait_number_check(&client, "on_whatsapp: On WhatsApp ✓").await;
     screenshot(&client, "compose").await;
     due_in(&client, 10).await;
     save(&client).await;

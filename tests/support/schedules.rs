@@ -123,3 +123,16 @@ pub async fn wait_list(client: &fantoccini::Client, n: usize) {
     )
     .await;
 }
+
+/// Waits until the form's WhatsApp check of the number shows `want` (`status: text`, or
+/// `hidden`); on a timeout the failure says what it showed instead.
+pub async fn wait_number_check(client: &fantoccini::Client, want: &str) {
+    wait_eval(
+        client,
+        "const c = document.getElementById('c-check'); \
+         return c.hidden ? 'hidden' : `${c.dataset.status}: ${c.textContent}`",
+        20,
+        json!(want),
+    )
+    .await;
+}

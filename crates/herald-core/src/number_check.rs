@@ -24,8 +24,11 @@ use crate::service::{Service, ServiceError};
 )]
 pub enum NumberCheck {
     /// WhatsApp has an account for the number; `jid` is its user.
+    // Named by hand: the derived snake case would split "WhatsApp".
+    #[serde(rename = "on_whatsapp")]
     OnWhatsApp { phone: String, jid: String },
     /// WhatsApp says the number has no account: a message to it cannot be delivered.
+    #[serde(rename = "not_on_whatsapp")]
     NotOnWhatsApp { phone: String },
     /// Herald could not ask now; the number is checked when the message is sent.
     Unchecked {
@@ -216,5 +219,17 @@ mod tests {
         assert_eq!(v["phone"], "+4915123456789");
         let v = serde_json::to_value(NumberCheck::NotANumber).unwrap();
         assert_eq!(v["status"], "not_a_number");
+        let v = serde_json::to_value(NumberCheck::OnWhatsApp {
+            phone: "+4915123456789".into(),
+            jid: "4915123456789@s.whatsapp.net".into(),
+        })
+        .unwrap();
+        assert_eq!(v["status"], "on_whatsapp");
+        assert_eq!(v["jid"], "4915123456789@s.whatsapp.net");
+        let v = serde_json::to_value(NumberCheck::NotOnWhatsApp {
+            phone: "+4915123456780".into(),
+        })
+        .unwrap();
+        assert_eq!(v["status"], "not_on_whatsapp");
     }
 }
