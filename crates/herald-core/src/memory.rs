@@ -27,10 +27,11 @@ pub fn note_work() {
     WORK.note();
 }
 
-/// The process's release task: runs until dropped, releasing [`IDLE`] after each burst.
-pub(crate) fn release_task() -> impl Future<Output = ()> {
-    WORK.run(IDLE, || {
-        crate::schedule::recipient::forget_compiled_rules();
+/// The process's release task: runs until dropped, [`IDLE`] after each burst calling
+/// `forget` (the caches the caller knows of) and then giving the free heap back.
+pub(crate) fn release_task(forget: fn()) -> impl Future<Output = ()> {
+    WORK.run(IDLE, move || {
+        forget();
         return_free_heap();
     })
 }

@@ -154,7 +154,9 @@ impl Service {
                 running: tokio::sync::Mutex::new(Running { engine, pump }),
                 shared,
                 scheduler,
-                release: tokio::spawn(crate::memory::release_task()),
+                release: tokio::spawn(crate::memory::release_task(
+                    crate::schedule::recipient::forget_compiled_rules,
+                )),
             }),
         })
     }
