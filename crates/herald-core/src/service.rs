@@ -154,7 +154,11 @@ impl Service {
                 running: tokio::sync::Mutex::new(Running { engine, pump }),
                 shared,
                 scheduler,
-                release: tokio::spawn(crate::memory::release_task()),
+                release: {
+                    // Starting is a burst of work too: give back what it left once idle.
+                    crate::memory::note_work();
+                    tokio::spawn(crate::memory::release_task())
+                },
             }),
         })
     }
