@@ -1,7 +1,7 @@
 //! `cargo xtask measure`: whole-process figures of the desktop app, release build, on a
 //! private display and session bus with a tray host: time from launch to a painted window,
-//! and memory (RSS, PSS) of the app and its WebKit processes with the window open and with
-//! the app living in the tray.
+//! and memory (RSS, PSS) of the app and its WebKit processes with the window open, in the
+//! tray after that window closed, and living in the tray from the start (`--hidden`).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -58,6 +58,10 @@ pub fn run() -> Result<(), String> {
     wait_for(&lines, "ui ready", Duration::from_secs(60))?;
     std::thread::sleep(IDLE);
     report("window open", app.id());
+    close_window(&root, &env, "Herald")?;
+    wait_for(&lines, "keeps running in the tray", Duration::from_secs(30))?;
+    std::thread::sleep(IDLE);
+    report("in the tray after its window closed", app.id());
     terminate(&mut app);
 
     let data = fresh(&scratch.join("tray"))?;
@@ -84,6 +88,20 @@ fn fresh(dir: &Path) -> Result<PathBuf, String> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir.to_path_buf())
+}
+
+/// Closes the window titled `title` as a window manager's close button would.
+fn close_window(root: &Path, env: &Env, title: &str) -> Result<(), String> {
+    let status = Command::new("/usr/bin/python3")
+        .arg(root.join("xtask/assets/close_window.py"))
+        .arg(title)
+        .env("DISPLAY", &env.display)
+        .status()
+        .map_err(|e| format!("close_window.py: {e}"))?;
+    if !status.success() {
+        return Err(format!("could not close the window {title:?}"));
+    }
+    Ok(())
 }
 
 fn tray_host(root: &Path, bus: &str) -> Result<Guard, String> {

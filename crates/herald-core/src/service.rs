@@ -154,9 +154,13 @@ impl Service {
                 running: tokio::sync::Mutex::new(Running { engine, pump }),
                 shared,
                 scheduler,
-                release: tokio::spawn(crate::memory::release_task(
-                    crate::schedule::recipient::forget_compiled_rules,
-                )),
+                release: {
+                    // Starting is a burst of work too: give back what it left once idle.
+                    crate::memory::note_work();
+                    tokio::spawn(crate::memory::release_task(
+                        crate::schedule::recipient::forget_compiled_rules,
+                    ))
+                },
             }),
         })
     }
