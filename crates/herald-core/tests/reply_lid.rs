@@ -190,7 +190,15 @@ async fn a_reply_from_the_other_namespace_skips_the_send() {
     let skipped = (SendState::Cancelled, Some("replied".to_owned()));
     assert_eq!(settled(&service, by_number.id).await, skipped, "Linus");
     assert_eq!(settled(&service, by_lid.id).await, skipped, "Grace");
-    assert_eq!(settled(&service, quiet.id).await.0, SendState::Sent, "Ada");
+    // Ada's went out; her phone's delivery receipt may already have settled it further.
+    let ada = settled(&service, quiet.id).await.0;
+    assert!(
+        matches!(
+            ada,
+            SendState::Sent | SendState::Delivered | SendState::Read
+        ),
+        "Ada: {ada:?}"
+    );
     // Nothing went to the two who wrote.
     let to = |pn: &str| {
         sim.received(pn, 0)
