@@ -3,15 +3,14 @@
 //! number with WhatsApp is confirmed with its user, one without is refused on the `to` field
 //! and nothing is saved.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+mod support;
 
 use std::time::Duration;
 
 use herald_core::number_check::{NumberCheck, Unchecked};
 use herald_core::schedule::draft::ScheduleDraft;
 use herald_core::scheduler::SchedulerSetup;
-use herald_core::service::{ServerTarget, Service, ServiceError, ServiceEvent, ServiceOptions};
-use jiff::Timestamp;
-use tokio::sync::broadcast;
+use herald_core::service::{ServerTarget, Service, ServiceError, ServiceEvent};
 
 /// A contact of the simulated world (Ada of the demo).
 const ADA: &str = "4915123456789";
@@ -19,41 +18,7 @@ const ADA: &str = "4915123456789";
 const NOBODY: &str = "+49 151 23456780";
 
 fn draft(to: &str) -> ScheduleDraft {
-    let at = Timestamp::now()
-        .checked_add(jiff::SignedDuration::from_hours(2))
-        .unwrap()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC);
-    serde_json::from_value(serde_json::json!({
-        "to": to,
-        "text": "Hallo",
-        "date": at.strftime("%Y-%m-%d").to_string(),
-        "time": at.strftime("%H:%M").to_string(),
-        "zone": "UTC",
-    }))
-    .unwrap()
-}
-
-async fn until(
-    rx: &mut broadcast::Receiver<ServiceEvent>,
-    what: &str,
-    mut pick: impl FnMut(&ServiceEvent) -> Option<String>,
-) -> String {
-    let wait = async {
-        loop {
-            match rx.recv().await {
-                Ok(e) => {
-                    if let Some(t) = pick(&e) {
-                        return t;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => panic!("events ended"),
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), wait)
-        .await
-        .unwrap_or_else(|_| panic!("no {what} within 30 s"))
+    support::one_shot(to, "Hallo", 2 * 3600, serde_json::Value::Null)
 }
 
 #[tokio::test]
@@ -78,19 +43,13 @@ async fn numbers_are_checked_on_whatsapp_and_an_unknown_one_is_refused() {
         let _ = wa_sim::server::serve(serving, listener).await;
     });
     let dir = tempfile::tempdir().unwrap();
-    let options = ServiceOptions {
-        data_dir: dir.path().to_path_buf(),
-        server: Some(server),
-        fetch_version: false,
-        program_name: "number-check-test".into(),
-        keychain: None,
-    };
+    let options = support::options(dir.path(), server, "number-check-test");
     let service = Service::start_with(options, SchedulerSetup::default()).unwrap();
     let mut events = service.subscribe();
     assert!(service.scheduler_status().checks_numbers);
 
     // Not linked yet: nothing to ask with, and saying so is not a refusal.
-    let qr = until(&mut events, "a QR code", |e| match e {
+    let qr = support::next(&mut events, 30, "a QR code", |e| match e {
         ServiceEvent::Engine(wa_client::EngineEvent::Qr { qr, .. }) => Some(qr.clone()),
         _ => None,
     })
@@ -108,7 +67,7 @@ async fn numbers_are_checked_on_whatsapp_and_an_unknown_one_is_refused() {
     );
 
     sim.scan(&qr).unwrap();
-    until(&mut events, "online", |e| match e {
+    support::next(&mut events, 30, "online", |e| match e {
         ServiceEvent::Connection(v) if v.state == "online" => Some(String::new()),
         _ => None,
     })

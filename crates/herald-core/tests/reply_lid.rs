@@ -4,6 +4,7 @@
 //! its phone-number chat — the engine's LID ↔ phone-number pairs make them one person. A
 //! schedule whose contact did not write is sent.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+mod support;
 
 use std::time::Duration;
 
@@ -11,9 +12,8 @@ use herald_core::schedule::draft::ScheduleDraft;
 use herald_core::schedule::outbox::SendState;
 use herald_core::schedule::runner::RunnerConfig;
 use herald_core::scheduler::{engine_sender, SchedulerSetup};
-use herald_core::service::{ServerTarget, Service, ServiceEvent, ServiceOptions};
+use herald_core::service::{ServerTarget, Service, ServiceEvent};
 use jiff::Timestamp;
-use tokio::sync::broadcast;
 use wa_client::EngineEvent;
 use wa_core::binary::{Jid, Server};
 use wa_sim::{Addressing, Chat, ContactSpec};
@@ -26,42 +26,8 @@ const LINUS: &str = "4915123456791";
 
 /// A one-shot in `secs`, skipped if they write since.
 fn draft(to: &str, secs: i64) -> ScheduleDraft {
-    let at = Timestamp::now()
-        .checked_add(jiff::SignedDuration::from_secs(secs))
-        .unwrap()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC);
-    serde_json::from_value(serde_json::json!({
-        "to": to,
-        "text": "Did you see my last message?",
-        "date": at.strftime("%Y-%m-%d").to_string(),
-        "time": at.strftime("%H:%M:%S").to_string(),
-        "zone": "UTC",
-        "skipIfReplied": true,
-    }))
-    .unwrap()
-}
-
-async fn until<T>(
-    rx: &mut broadcast::Receiver<ServiceEvent>,
-    what: &str,
-    mut pick: impl FnMut(&ServiceEvent) -> Option<T>,
-) -> T {
-    let wait = async {
-        loop {
-            match rx.recv().await {
-                Ok(e) => {
-                    if let Some(t) = pick(&e) {
-                        return t;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => panic!("events ended"),
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), wait)
-        .await
-        .unwrap_or_else(|_| panic!("no {what} within 30 s"))
+    let skip = serde_json::json!({ "skipIfReplied": true });
+    support::one_shot(to, "Did you see my last message?", secs, skip)
 }
 
 /// The state a schedule's only send settles in (anything but pending or sending).
@@ -110,13 +76,7 @@ async fn a_reply_from_the_other_namespace_skips_the_send() {
         let _ = wa_sim::server::serve(serving, listener).await;
     });
     let dir = tempfile::tempdir().unwrap();
-    let options = ServiceOptions {
-        data_dir: dir.path().to_path_buf(),
-        server: Some(server),
-        fetch_version: false,
-        program_name: "reply-lid-test".into(),
-        keychain: None,
-    };
+    let options = support::options(dir.path(), server, "reply-lid-test");
     let mut runner = RunnerConfig::default();
     runner.gate.min_gap = Duration::ZERO;
     runner.gate.max_gap = Duration::ZERO;
@@ -127,13 +87,13 @@ async fn a_reply_from_the_other_namespace_skips_the_send() {
     };
     let service = Service::start_with(options, setup).unwrap();
     let mut events = service.subscribe();
-    let qr = until(&mut events, "a QR code", |e| match e {
+    let qr = support::next(&mut events, 30, "a QR code", |e| match e {
         ServiceEvent::Engine(EngineEvent::Qr { qr, .. }) => Some(qr.clone()),
         _ => None,
     })
     .await;
     sim.scan(&qr).unwrap();
-    until(&mut events, "online", |e| match e {
+    support::next(&mut events, 30, "online", |e| match e {
         ServiceEvent::Connection(v) if v.state == "online" => Some(()),
         _ => None,
     })
@@ -169,7 +129,7 @@ async fn a_reply_from_the_other_namespace_skips_the_send() {
 
     // Linus writes from his LID chat; Grace from her phone-number chat.
     sim.contact_send(LINUS, 0, &me, "on my way").unwrap();
-    let chat = until(&mut events, "Linus's message", |e| match e {
+    let chat = support::next(&mut events, 30, "Linus's message", |e| match e {
         ServiceEvent::Engine(EngineEvent::Message { text, chat, .. }) if text == "on my way" => {
             Some(chat.clone())
         }
@@ -178,7 +138,7 @@ async fn a_reply_from_the_other_namespace_skips_the_send() {
     .await;
     assert!(chat.ends_with("@lid"), "Linus wrote from {chat}");
     sim.contact_send(GRACE, 0, &me, "yes, thanks").unwrap();
-    let chat = until(&mut events, "Grace's message", |e| match e {
+    let chat = support::next(&mut events, 30, "Grace's message", |e| match e {
         ServiceEvent::Engine(EngineEvent::Message { text, chat, .. }) if text == "yes, thanks" => {
             Some(chat.clone())
         }

@@ -2,6 +2,7 @@
 //! simulator on 127.0.0.1, sending through the sender it was given; and, without one, keeping
 //! schedules and saying that nothing sends.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,9 +13,8 @@ use herald_core::schedule::runner::{RunnerConfig, RunnerEvent};
 use herald_core::schedule::sender::{DynSender, Outcome, Outgoing, Rejection, Sender};
 use herald_core::schedule::view::SchedulerState;
 use herald_core::scheduler::{CurrentEngine, SchedulerSetup};
-use herald_core::service::{ServerTarget, Service, ServiceError, ServiceEvent, ServiceOptions};
+use herald_core::service::{ServerTarget, Service, ServiceError, ServiceEvent};
 use jiff::Timestamp;
-use tokio::sync::broadcast;
 use wa_client::ConnectionState;
 
 /// The engine's send path as a fake: it records what it was asked to send and acks it, or
@@ -49,55 +49,8 @@ impl Sender for FakeSender {
     }
 }
 
-fn options(dir: &std::path::Path, server: ServerTarget) -> ServiceOptions {
-    ServiceOptions {
-        data_dir: dir.to_path_buf(),
-        server: Some(server),
-        fetch_version: false,
-        program_name: "service-scheduler-test".into(),
-        keychain: None,
-    }
-}
-
-/// A one-shot draft `secs` from now, in UTC.
 fn draft(to: &str, text: &str, secs: i64) -> ScheduleDraft {
-    let at = Timestamp::now()
-        .checked_add(jiff::SignedDuration::from_secs(secs))
-        .unwrap()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC);
-    serde_json::from_value(serde_json::json!({
-        "to": to,
-        "text": text,
-        "date": at.strftime("%Y-%m-%d").to_string(),
-        "time": at.strftime("%H:%M:%S").to_string(),
-        "zone": "UTC",
-    }))
-    .unwrap()
-}
-
-/// Waits (up to `secs`) for the first event `pick` accepts.
-async fn next<T>(
-    rx: &mut broadcast::Receiver<ServiceEvent>,
-    secs: u64,
-    what: &str,
-    mut pick: impl FnMut(&ServiceEvent) -> Option<T>,
-) -> T {
-    let wait = async {
-        loop {
-            match rx.recv().await {
-                Ok(e) => {
-                    if let Some(t) = pick(&e) {
-                        return t;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => panic!("events ended"),
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(secs), wait)
-        .await
-        .unwrap_or_else(|_| panic!("no {what} within {secs} s"))
+    support::one_shot(to, text, secs, serde_json::Value::Null)
 }
 
 #[tokio::test]
@@ -109,8 +62,11 @@ async fn without_a_sender_schedules_are_kept_and_nothing_pretends_to_send() {
         trusted_root: [7; 32],
     };
     // No sender given: nothing can send.
-    let service =
-        Service::start_with(options(dir.path(), server), SchedulerSetup::default()).unwrap();
+    let service = Service::start_with(
+        support::options(dir.path(), server, "service-scheduler-test"),
+        SchedulerSetup::default(),
+    )
+    .unwrap();
     let mut events = service.subscribe();
     assert_eq!(service.scheduler_status().state, SchedulerState::NoSender);
 
@@ -119,7 +75,7 @@ async fn without_a_sender_schedules_are_kept_and_nothing_pretends_to_send() {
         .unwrap();
     assert_eq!(made.to, "+4915123456789");
     assert!(made.next.is_some());
-    next(&mut events, 5, "a schedules event", |e| match e {
+    support::next(&mut events, 5, "a schedules event", |e| match e {
         ServiceEvent::Schedules(c) if c.schedule_id == Some(made.id) => Some(()),
         _ => None,
     })
@@ -216,7 +172,11 @@ async fn online_it_sends_through_the_given_sender_and_reports_each_send() {
         runner,
         ..SchedulerSetup::default()
     };
-    let service = Service::start_with(options(dir.path(), server), setup).unwrap();
+    let service = Service::start_with(
+        support::options(dir.path(), server, "service-scheduler-test"),
+        setup,
+    )
+    .unwrap();
     let mut events = service.subscribe();
     assert_eq!(service.scheduler_status().state, SchedulerState::Running);
 
@@ -224,7 +184,7 @@ async fn online_it_sends_through_the_given_sender_and_reports_each_send() {
     let early = service
         .create_schedule(&draft("+4915123456781", "first", 1))
         .unwrap();
-    let qr = next(&mut events, 20, "a QR code", |e| match e {
+    let qr = support::next(&mut events, 20, "a QR code", |e| match e {
         ServiceEvent::Engine(wa_client::EngineEvent::Qr { qr, .. }) => Some(qr.clone()),
         _ => None,
     })
@@ -234,7 +194,7 @@ async fn online_it_sends_through_the_given_sender_and_reports_each_send() {
         "nothing goes before linking"
     );
     sim.scan(&qr).unwrap();
-    next(&mut events, 30, "online", |e| match e {
+    support::next(&mut events, 30, "online", |e| match e {
         ServiceEvent::Connection(v) if v.state == "online" => Some(()),
         _ => None,
     })
@@ -250,7 +210,7 @@ async fn online_it_sends_through_the_given_sender_and_reports_each_send() {
     let mut sent = Vec::new();
     let mut alert = None;
     while sent.len() < 2 || alert.is_none() {
-        let e = next(&mut events, 20, "sends", |e| match e {
+        let e = support::next(&mut events, 20, "sends", |e| match e {
             ServiceEvent::Schedules(c) => c.runner.clone().map(Ok),
             ServiceEvent::Alert(a) => Some(Err(a.clone())),
             _ => None,
@@ -302,7 +262,7 @@ async fn online_it_sends_through_the_given_sender_and_reports_each_send() {
     // Replaced by another client: "send now" is queued (the runner holds it until the link is
     // back; the paused-time runner tests show the holding).
     sim.kick(wa_sim::KickKind::Replaced, None);
-    next(&mut events, 20, "replaced", |e| match e {
+    support::next(&mut events, 20, "replaced", |e| match e {
         ServiceEvent::Engine(wa_client::EngineEvent::State {
             state: ConnectionState::Replaced,
             ..
