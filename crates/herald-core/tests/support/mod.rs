@@ -24,7 +24,18 @@ pub fn options(dir: &Path, server: ServerTarget, program: &str) -> ServiceOption
 /// A one-shot draft of `text` to `to`, `secs` from now in UTC, with `extra` fields (an
 /// object, or `null` for none) merged in.
 pub fn one_shot(to: &str, text: &str, secs: i64, extra: serde_json::Value) -> ScheduleDraft {
-    let at = Timestamp::now()
+    one_shot_from(Timestamp::now(), to, text, secs, extra)
+}
+
+/// [`one_shot`] from `now` (a test's own wall clock).
+pub fn one_shot_from(
+    now: Timestamp,
+    to: &str,
+    text: &str,
+    secs: i64,
+    extra: serde_json::Value,
+) -> ScheduleDraft {
+    let at = now
         .checked_add(jiff::SignedDuration::from_secs(secs))
         .unwrap()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC);
