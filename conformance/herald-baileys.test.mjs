@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { test } from 'node:test'
 import { admin, quietLogger, scratch, startSim as startWaSim, waiter, withTimeout } from './lib/sim-harness.mjs'
-import makeWASocket, { WA_CERT_DETAILS, useMultiFileAuthState } from '@whiskeysockets/baileys'
+import { startBaileys as startClient } from './lib/baileys-client.mjs'
 
 const WA_SIM = process.env.WA_SIM
 const HERALD_CLI = process.env.HERALD_CLI
@@ -67,42 +67,7 @@ function send(sim, to, text) {
   )
 }
 
-async function startBaileys(sim, name) {
-  WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.root_pub_hex, 'hex')
-  const { state, saveCreds } = await useMultiFileAuthState(join(work, name))
-  const sock = makeWASocket({
-    auth: state,
-    waWebSocketUrl: sim.url,
-    logger,
-    connectTimeoutMs: 10_000,
-    markOnlineOnConnect: false,
-    syncFullHistory: false,
-    fireInitQueries: false,
-    shouldSyncHistoryMessage: () => false,
-  })
-  const updates = []
-  const texts = []
-  const { wake, until } = waiter()
-  let saving = Promise.resolve()
-  sock.ev.on('creds.update', () => { saving = saving.then(() => saveCreds()) })
-  sock.ev.on('connection.update', (u) => { updates.push(u); wake() })
-  sock.ev.on('messages.upsert', ({ messages }) => {
-    for (const m of messages) {
-      const text = m.message?.conversation ?? m.message?.extendedTextMessage?.text
-      if (text) texts.push({ text, chat: m.key.remoteJid, id: m.key.id, fromMe: m.key.fromMe, key: m.key })
-    }
-    wake()
-  })
-  return {
-    sock,
-    saved: () => saving,
-    qr: () => until(() => updates.find((u) => u.qr), `${name}: a QR code`),
-    open: () => until(() => updates.find((u) => u.connection === 'open'), `${name}: open`),
-    closed: () => until(() => updates.find((u) => u.connection === 'close'), `${name}: close`),
-    text: (t) => until(() => texts.find((m) => m.text === t && !m.fromMe), `${name}: the text ${JSON.stringify(t)}`),
-    end: () => sock.end(undefined),
-  }
-}
+const startBaileys = (sim, name) => startClient(sim, { dir: join(work, name), name, logger })
 
 test('Baileys decrypts what Herald sends and Herald what Baileys sends, 1:1 and in a group', { timeout: 240_000 }, async (t) => {
   const sim = await startSim()

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { STEP_MS, admin, quietLogger, scratch, startSim as startWaSim, waiter, withTimeout } from './lib/sim-harness.mjs'
-import makeWASocket, { WA_CERT_DETAILS, useMultiFileAuthState } from '@whiskeysockets/baileys'
+import { STEP_MS, admin, quietLogger, scratch, startSim as startWaSim, withTimeout } from './lib/sim-harness.mjs'
+import { startBaileys as startClient } from './lib/baileys-client.mjs'
 
 const WA_SIM = process.env.WA_SIM
 assert.ok(WA_SIM, 'set WA_SIM to the wa-sim binary (cargo build -p wa-sim)')
@@ -17,44 +17,7 @@ const { logger, logs } = quietLogger()
 // Two contacts: B (a second Baileys links to it) and C (simulated devices only).
 const startSim = () => startWaSim(WA_SIM, join(work, 'sim'), running, ['--contacts', '2'])
 
-/** A Baileys socket whose text messages are collected as they arrive. */
-async function startBaileys(sim, name) {
-  WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.root_pub_hex, 'hex')
-  const { state, saveCreds } = await useMultiFileAuthState(join(work, name))
-  const sock = makeWASocket({
-    auth: state,
-    waWebSocketUrl: sim.url,
-    logger,
-    connectTimeoutMs: 10_000,
-    markOnlineOnConnect: false,
-    syncFullHistory: false,
-    // The simulator serves no app state or history.
-    fireInitQueries: false,
-    shouldSyncHistoryMessage: () => false,
-  })
-  const updates = []
-  const texts = []
-  const { wake, until } = waiter()
-  let saving = Promise.resolve()
-  sock.ev.on('creds.update', () => { saving = saving.then(() => saveCreds()) })
-  sock.ev.on('connection.update', (u) => { updates.push(u); wake() })
-  sock.ev.on('messages.upsert', ({ messages }) => {
-    for (const m of messages) {
-      const text = m.message?.conversation ?? m.message?.extendedTextMessage?.text
-      if (text) texts.push({ text, chat: m.key.remoteJid, id: m.key.id, fromMe: m.key.fromMe })
-    }
-    wake()
-  })
-  return {
-    sock,
-    saved: () => saving,
-    qr: () => until(() => updates.find((u) => u.qr), `${name}: a QR code`),
-    open: () => until(() => updates.find((u) => u.connection === 'open'), `${name}: open`),
-    closed: () => until(() => updates.find((u) => u.connection === 'close'), `${name}: close`),
-    text: (t) => until(() => texts.find((m) => m.text === t && !m.fromMe), `${name}: the text ${JSON.stringify(t)}`),
-    end: () => sock.end(undefined),
-  }
-}
+const startBaileys = (sim, name) => startClient(sim, { dir: join(work, name), name, logger })
 
 /** Pairs a Baileys client through the phone of `account` (the linked one if absent). */
 async function link(sim, name, account) {

@@ -423,14 +423,7 @@ async fn a_contacts_pkmsg_then_msg_are_read_and_garbage_gets_a_retry_receipt_on_
     let first_id = h.sim.sent(ADA, 0)[0].id.clone();
 
     // The same id again from her phone, with bytes that are no Signal message at all.
-    let conn = h
-        .sim
-        .state()
-        .connections
-        .into_iter()
-        .find(|c| c.device.is_some())
-        .unwrap()
-        .id;
+    let conn = linked_conn(&h.sim);
     let garbage = wa_core::binary::Node::new("message")
         .with_attr("from", Jid::new(ADA, Server::Pn))
         .with_attr("id", first_id.clone())

@@ -24,14 +24,7 @@ async fn a_groups_burst_of_delivery_receipts_is_recorded_acked_and_published() {
         .sim
         .create_group("Twenty", &participants, Addressing::Pn)
         .unwrap();
-    let conn = h
-        .sim
-        .state()
-        .connections
-        .into_iter()
-        .find(|c| c.device.is_some())
-        .unwrap()
-        .id;
+    let conn = linked_conn(&h.sim);
     let missed = h.sim.state().counters.acks_missed;
 
     let sent = h

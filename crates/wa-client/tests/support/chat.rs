@@ -76,6 +76,16 @@ pub fn enc_types(stanza: &[u8]) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// The simulator's connection id of our linked device.
+pub fn linked_conn(sim: &Simulator) -> u64 {
+    sim.state()
+        .connections
+        .into_iter()
+        .find(|c| c.device.is_some())
+        .expect("a linked connection")
+        .id
+}
+
 pub fn acked(outcome: &Outcome) -> bool {
     matches!(outcome, Outcome::Acked { .. })
 }

@@ -173,15 +173,7 @@ fn send_direct(
     let message = peer::text_message(text);
     let own_copy = peer::device_sent(&chat.to_string(), &message);
     let sender_wire = world.wire_jid(from, addressing);
-    device.log.sent.insert(
-        id.to_owned(),
-        Sent {
-            id: id.to_owned(),
-            chat: chat.to_string(),
-            text: text.to_owned(),
-            ..Sent::default()
-        },
-    );
+    record_sent(device, id, &chat.to_string(), text);
     for target in targets {
         let plain = if target.pn == from.pn {
             &own_copy
@@ -250,15 +242,7 @@ fn send_group(
         peer::group_encrypt(device, &chat.to_string(), &message).map_err(SendError::Group)?;
     let skdm_plain = peer::skdm_message(&chat.to_string(), &skdm);
     let sender_wire = world.wire_jid(from, addressing);
-    device.log.sent.insert(
-        id.to_owned(),
-        Sent {
-            id: id.to_owned(),
-            chat: chat.to_string(),
-            text: text.to_owned(),
-            ..Sent::default()
-        },
-    );
+    record_sent(device, id, &chat.to_string(), text);
     for target in targets {
         let holders = device
             .sender_key_holders
@@ -391,4 +375,17 @@ pub(crate) fn deliver(
         );
     }
     to_real(shared, world, d.target, node.with_children(children));
+}
+
+/// Puts a message the simulated device is sending in its sent log, where receipts find it.
+fn record_sent(device: &mut SimDevice, id: &str, chat: &str, text: &str) {
+    device.log.sent.insert(
+        id.to_owned(),
+        Sent {
+            id: id.to_owned(),
+            chat: chat.to_owned(),
+            text: text.to_owned(),
+            ..Sent::default()
+        },
+    );
 }
